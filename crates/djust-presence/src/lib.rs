@@ -1,0 +1,1 @@
+//! Presence engine for djust (being written).
