@@ -1,0 +1,479 @@
+//! The connections, users and cursors of one presence key, and the user-level events their changes cause.
+//!
+//! Connection entries go in; user-level events come out. A user is present while they have at least one
+//! entry (live or within its reconnect grace); their record is derived from those entries alone (earliest
+//! `joined_at`, meta with the greatest stamp), so two processes holding the same entries show the same
+//! record whatever order the entries arrived in.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::change::{ConnChange, MetaStamp, UntrackReason};
+use crate::clock::Timestamp;
+use crate::event::{EventKind, PresenceEvent};
+use crate::ids::{ConnId, NodeId};
+use crate::meta::Meta;
+use crate::record::{Cursor, PresenceRecord};
+
+use super::Outcome;
+
+/// Where one connection entry stands on a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Status {
+    Absent,
+    Live,
+    /// Untracked abnormally; removed when the grace ends at this time.
+    Pending(Timestamp),
+}
+
+/// A change of an entry's status, reported so the owner can keep its per-connection indexes in step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Transition {
+    pub conn: ConnId,
+    pub node: NodeId,
+    pub from: Status,
+    pub to: Status,
+}
+
+/// A connection to track, with everything its entry records.
+pub(crate) struct NewEntry {
+    pub conn: ConnId,
+    pub node: NodeId,
+    pub user: Arc<str>,
+    pub meta: Arc<Meta>,
+    pub stamp: MetaStamp,
+    pub joined_at: Timestamp,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Pending {
+    since: Timestamp,
+    until: Timestamp,
+}
+
+struct ConnEntry {
+    user: Arc<str>,
+    node: NodeId,
+    meta: Arc<Meta>,
+    stamp: MetaStamp,
+    joined_at: Timestamp,
+    pending: Option<Pending>,
+    /// The last cursor sequence number accepted from this connection.
+    cursor_seq: Option<u64>,
+}
+
+impl ConnEntry {
+    fn status(&self) -> Status {
+        match self.pending {
+            Some(p) => Status::Pending(p.until),
+            None => Status::Live,
+        }
+    }
+}
+
+struct UserEntry {
+    /// Live and pending connections; a handful per user, so a `Vec` beats a set.
+    conns: Vec<ConnId>,
+    joined_at: Timestamp,
+    meta: Arc<Meta>,
+    cursor: Option<CursorPos>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct CursorPos {
+    x: f64,
+    y: f64,
+    conn: ConnId,
+    seq: u64,
+}
+
+/// A user's record before a change, to diff against afterwards.
+struct Observed {
+    record: PresenceRecord,
+    had_cursor: bool,
+}
+
+/// One key's presence state.
+pub(crate) struct KeyState {
+    key: Arc<str>,
+    conns: HashMap<ConnId, ConnEntry>,
+    users: HashMap<Arc<str>, UserEntry>,
+    /// Users in listing order. `list()` runs on every render, so the order is kept rather than sorted.
+    order: BTreeSet<(Timestamp, Arc<str>)>,
+}
+
+impl KeyState {
+    pub(crate) fn new(key: Arc<str>) -> Self {
+        Self {
+            key,
+            conns: HashMap::new(),
+            users: HashMap::new(),
+            order: BTreeSet::new(),
+        }
+    }
+
+    pub(crate) fn key(&self) -> &Arc<str> {
+        &self.key
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.conns.is_empty()
+    }
+
+    /// The user and meta of a live entry (what a re-track after expiry needs).
+    pub(crate) fn live_entry(&self, conn: ConnId) -> Option<(Arc<str>, Arc<Meta>)> {
+        self.conns
+            .get(&conn)
+            .filter(|e| e.pending.is_none())
+            .map(|e| (e.user.clone(), e.meta.clone()))
+    }
+
+    pub(crate) fn user_joined_at(&self, user: &str) -> Option<Timestamp> {
+        self.users.get(user).map(|u| u.joined_at)
+    }
+
+    /// Tracks a connection, or tracks it again with new meta. The user's entries within their reconnect
+    /// grace are superseded: removed without a leave, the user never having looked absent.
+    pub(crate) fn track(
+        &mut self,
+        new: NewEntry,
+        out: &mut Vec<PresenceEvent>,
+        tr: &mut Vec<Transition>,
+    ) {
+        // A connection tracked again under another user first leaves as its old user.
+        if self
+            .conns
+            .get(&new.conn)
+            .is_some_and(|e| e.user != new.user)
+        {
+            self.remove(new.conn, out, tr);
+        }
+        let before = self.observe(&new.user);
+        self.drop_superseded(&new.user, new.conn, tr);
+        let from = match self.conns.get_mut(&new.conn) {
+            Some(entry) => {
+                let from = entry.status();
+                entry.meta = new.meta;
+                entry.stamp = new.stamp;
+                entry.joined_at = new.joined_at;
+                entry.pending = None;
+                from
+            }
+            None => {
+                let user = self.users.entry(new.user.clone()).or_insert_with(|| {
+                    self.order.insert((new.joined_at, new.user.clone()));
+                    UserEntry {
+                        conns: Vec::new(),
+                        joined_at: new.joined_at,
+                        meta: new.meta.clone(),
+                        cursor: None,
+                    }
+                });
+                user.conns.push(new.conn);
+                self.conns.insert(
+                    new.conn,
+                    ConnEntry {
+                        user: new.user.clone(),
+                        node: new.node,
+                        meta: new.meta,
+                        stamp: new.stamp,
+                        joined_at: new.joined_at,
+                        pending: None,
+                        cursor_seq: None,
+                    },
+                );
+                Status::Absent
+            }
+        };
+        if from != Status::Live {
+            tr.push(Transition {
+                conn: new.conn,
+                node: new.node,
+                from,
+                to: Status::Live,
+            });
+        }
+        self.refresh_user(&new.user);
+        self.emit_diff(&new.user, before, out);
+    }
+
+    /// Removes `user`'s entries that are within their reconnect grace, except `keep`.
+    fn drop_superseded(&mut self, user: &Arc<str>, keep: ConnId, tr: &mut Vec<Transition>) {
+        let Some(u) = self.users.get_mut(user) else {
+            return;
+        };
+        let conns = &mut self.conns;
+        u.conns.retain(|&c| {
+            let superseded = c != keep && conns.get(&c).is_some_and(|e| e.pending.is_some());
+            if superseded && let Some(e) = conns.remove(&c) {
+                tr.push(Transition {
+                    conn: c,
+                    node: e.node,
+                    from: e.status(),
+                    to: Status::Absent,
+                });
+            }
+            !superseded
+        });
+    }
+
+    /// Untracks a connection: at once when clean (or when there is no grace), else marks it pending until
+    /// `at + grace`. Returns whether anything changed.
+    pub(crate) fn untrack(
+        &mut self,
+        conn: ConnId,
+        reason: UntrackReason,
+        at: Timestamp,
+        grace: Duration,
+        out: &mut Vec<PresenceEvent>,
+        tr: &mut Vec<Transition>,
+    ) -> bool {
+        if reason == UntrackReason::Clean || grace.is_zero() {
+            return self.remove(conn, out, tr);
+        }
+        let Some(entry) = self.conns.get_mut(&conn) else {
+            return false;
+        };
+        if entry.pending.is_some() {
+            // Already dropped: the first drop's grace stands.
+            return false;
+        }
+        let until = at.saturating_add(grace);
+        entry.pending = Some(Pending { since: at, until });
+        tr.push(Transition {
+            conn,
+            node: entry.node,
+            from: Status::Live,
+            to: Status::Pending(until),
+        });
+        true
+    }
+
+    /// Removes a connection's entry now, live or pending. Returns whether it existed.
+    pub(crate) fn remove(
+        &mut self,
+        conn: ConnId,
+        out: &mut Vec<PresenceEvent>,
+        tr: &mut Vec<Transition>,
+    ) -> bool {
+        let Some(user) = self.conns.get(&conn).map(|e| e.user.clone()) else {
+            return false;
+        };
+        let before = self.observe(&user);
+        if let Some(entry) = self.conns.remove(&conn) {
+            tr.push(Transition {
+                conn,
+                node: entry.node,
+                from: entry.status(),
+                to: Status::Absent,
+            });
+        }
+        if let Some(u) = self.users.get_mut(&user) {
+            u.conns.retain(|&c| c != conn);
+        }
+        self.refresh_user(&user);
+        self.emit_diff(&user, before, out);
+        true
+    }
+
+    /// Replaces a live connection's meta.
+    pub(crate) fn set_meta(
+        &mut self,
+        conn: ConnId,
+        meta: Arc<Meta>,
+        stamp: MetaStamp,
+        out: &mut Vec<PresenceEvent>,
+    ) -> Outcome {
+        let live_user = self
+            .conns
+            .get(&conn)
+            .filter(|e| e.pending.is_none())
+            .map(|e| e.user.clone());
+        let Some(user) = live_user else {
+            return Outcome::NotTracked;
+        };
+        let before = self.observe(&user);
+        if let Some(entry) = self.conns.get_mut(&conn) {
+            entry.meta = meta;
+            entry.stamp = stamp;
+        }
+        self.refresh_user(&user);
+        self.emit_diff(&user, before, out);
+        Outcome::Applied
+    }
+
+    /// Moves the cursor of a live connection's user, unless `seq` is not newer than the connection's last.
+    pub(crate) fn move_cursor(
+        &mut self,
+        conn: ConnId,
+        seq: u64,
+        x: f64,
+        y: f64,
+        out: &mut Vec<PresenceEvent>,
+    ) -> Outcome {
+        let Some(entry) = self.conns.get_mut(&conn).filter(|e| e.pending.is_none()) else {
+            return Outcome::NotTracked;
+        };
+        if entry.cursor_seq.is_some_and(|last| seq <= last) {
+            return Outcome::Stale;
+        }
+        entry.cursor_seq = Some(seq);
+        let Some(user) = self.users.get_mut(&entry.user) else {
+            return Outcome::NotTracked;
+        };
+        user.cursor = Some(CursorPos { x, y, conn, seq });
+        out.push(PresenceEvent {
+            key: self.key.clone(),
+            kind: EventKind::CursorMoved {
+                user_id: entry.user.clone(),
+                cursor: Cursor::new(x, y, user.meta.clone()),
+            },
+        });
+        Outcome::Applied
+    }
+
+    /// Every present user, ordered by `joined_at`, then user id.
+    pub(crate) fn list(&self) -> Vec<PresenceRecord> {
+        self.order
+            .iter()
+            .filter_map(|(_, user)| self.record(user))
+            .collect()
+    }
+
+    pub(crate) fn count(&self) -> usize {
+        self.users.len()
+    }
+
+    /// Cursors in listing order, leaving out `except`'s.
+    pub(crate) fn cursors(&self, except: Option<&str>) -> Vec<(Arc<str>, Cursor)> {
+        self.order
+            .iter()
+            .filter(|(_, user)| Some(&**user) != except)
+            .filter_map(|(_, user)| {
+                let u = self.users.get(user)?;
+                let c = u.cursor?;
+                Some((user.clone(), Cursor::new(c.x, c.y, u.meta.clone())))
+            })
+            .collect()
+    }
+
+    /// The changes that recreate the entries `node` owns here (and their cursors), in connection order.
+    pub(crate) fn changes_of(&self, node: NodeId, out: &mut Vec<ConnChange>) {
+        let mut conns: Vec<(&ConnId, &ConnEntry)> =
+            self.conns.iter().filter(|(_, e)| e.node == node).collect();
+        conns.sort_unstable_by_key(|(c, _)| **c);
+        for (&conn, e) in conns {
+            out.push(ConnChange::Track {
+                node,
+                key: self.key.clone(),
+                conn,
+                user_id: e.user.clone(),
+                meta: e.meta.clone(),
+                stamp: e.stamp,
+                joined_at: e.joined_at,
+            });
+            let cursor = self
+                .users
+                .get(&e.user)
+                .and_then(|u| u.cursor)
+                .filter(|c| c.conn == conn);
+            if let Some(c) = cursor {
+                out.push(ConnChange::Cursor {
+                    node,
+                    key: self.key.clone(),
+                    conn,
+                    seq: c.seq,
+                    x: c.x,
+                    y: c.y,
+                });
+            }
+            if let Some(p) = e.pending {
+                out.push(ConnChange::Untrack {
+                    node,
+                    key: self.key.clone(),
+                    conn,
+                    reason: UntrackReason::Abnormal,
+                    at: p.since,
+                });
+            }
+        }
+    }
+
+    fn record(&self, user: &str) -> Option<PresenceRecord> {
+        let (id, u) = self.users.get_key_value(user)?;
+        Some(PresenceRecord::new(
+            id.clone(),
+            u.joined_at,
+            u.conns.len(),
+            u.meta.clone(),
+        ))
+    }
+
+    fn observe(&self, user: &str) -> Option<Observed> {
+        let had_cursor = self.users.get(user)?.cursor.is_some();
+        Some(Observed {
+            record: self.record(user)?,
+            had_cursor,
+        })
+    }
+
+    /// Re-derives a user's `joined_at` and meta from their entries, or forgets a user with none left.
+    fn refresh_user(&mut self, user: &Arc<str>) {
+        let Some(u) = self.users.get_mut(user) else {
+            return;
+        };
+        let mut joined_at: Option<Timestamp> = None;
+        let mut newest: Option<(MetaStamp, ConnId, &Arc<Meta>)> = None;
+        for c in &u.conns {
+            let Some(e) = self.conns.get(c) else { continue };
+            joined_at = Some(joined_at.map_or(e.joined_at, |j| j.min(e.joined_at)));
+            if newest.is_none_or(|(stamp, conn, _)| (e.stamp, *c) > (stamp, conn)) {
+                newest = Some((e.stamp, *c, &e.meta));
+            }
+        }
+        match (joined_at, newest) {
+            (Some(joined_at), Some((_, _, meta))) => {
+                u.meta = meta.clone();
+                if joined_at != u.joined_at {
+                    self.order.remove(&(u.joined_at, user.clone()));
+                    self.order.insert((joined_at, user.clone()));
+                    u.joined_at = joined_at;
+                }
+            }
+            _ => {
+                let old = u.joined_at;
+                self.users.remove(user);
+                self.order.remove(&(old, user.clone()));
+            }
+        }
+    }
+
+    /// Emits the user-level events between `before` and the user's current record.
+    fn emit_diff(&self, user: &Arc<str>, before: Option<Observed>, out: &mut Vec<PresenceEvent>) {
+        let after = self.record(user);
+        let event = |kind| PresenceEvent {
+            key: self.key.clone(),
+            kind,
+        };
+        match (before, after) {
+            (None, Some(after)) => out.push(event(EventKind::Join(after))),
+            (Some(before), None) => {
+                out.push(event(EventKind::Leave(before.record)));
+                if before.had_cursor {
+                    out.push(event(EventKind::CursorRemoved {
+                        user_id: user.clone(),
+                    }));
+                }
+            }
+            (Some(before), Some(after)) => {
+                let same = Arc::ptr_eq(before.record.meta_arc(), after.meta_arc())
+                    || before.record.meta() == after.meta();
+                if !same {
+                    out.push(event(EventKind::Update(after)));
+                }
+            }
+            (None, None) => {}
+        }
+    }
+}
