@@ -149,7 +149,8 @@ impl Browser {
         let client = ClientBuilder::new(HttpConnector::new())
             .capabilities(caps)
             .connect(&self.webdriver_url())
-            .await?;
+            .await
+            .map_err(Box::new)?;
         client
             .set_window_size(width, height)
             .await

@@ -25,8 +25,9 @@ pub enum TestkitError {
         waited: Duration,
     },
     /// Creating a WebDriver session (a browser context) failed.
+    /// (Boxed: the WebDriver error types are large and would bloat every `Result` here.)
     #[error("could not start a Chromium session via chromedriver: {0}")]
-    Session(#[from] fantoccini::error::NewSessionError),
+    Session(#[from] Box<fantoccini::error::NewSessionError>),
     /// A WebDriver command failed.
     #[error("webdriver command `{what}` failed: {source}")]
     Command {
@@ -34,7 +35,7 @@ pub enum TestkitError {
         what: String,
         /// The WebDriver error.
         #[source]
-        source: fantoccini::error::CmdError,
+        source: Box<fantoccini::error::CmdError>,
     },
     /// A JavaScript predicate did not become truthy in time.
     #[error("timed out after {timeout:?} waiting for `{predicate}`; last value: {last}")]
@@ -62,7 +63,10 @@ impl TestkitError {
         what: impl Into<String>,
     ) -> impl FnOnce(fantoccini::error::CmdError) -> Self {
         let what = what.into();
-        move |source| TestkitError::Command { what, source }
+        move |source| TestkitError::Command {
+            what,
+            source: Box::new(source),
+        }
     }
 
     pub(crate) fn io(what: &'static str) -> impl FnOnce(std::io::Error) -> Self {

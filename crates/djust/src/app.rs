@@ -1,0 +1,144 @@
+//! The application builder: templates, configuration, state and the mounted views, turned into
+//! an axum `Router`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::extract::ws::WebSocket;
+
+use crate::config::DjustConfig;
+use crate::error::BuildError;
+use crate::http::PageRoute;
+use crate::routes::{Routes, ViewEntry};
+use crate::session::Sessions;
+use crate::template::{DEFAULT_LAYOUT, TemplateSources, Templates};
+use crate::view::LiveView;
+
+/// What every connection and page render shares.
+pub(crate) struct App {
+    pub(crate) config: DjustConfig,
+    pub(crate) templates: Templates,
+    pub(crate) sessions: Sessions,
+    pub(crate) state: Arc<http::Extensions>,
+    pub(crate) layout: String,
+}
+
+/// Entry point: `Djust::builder()`.
+///
+/// See the crate documentation for a complete example.
+#[derive(Debug, Clone, Copy)]
+pub struct Djust;
+
+impl Djust {
+    /// Starts configuring a djust application.
+    pub fn builder() -> DjustBuilder {
+        DjustBuilder::default()
+    }
+}
+
+/// One `.live()` registration, kept until `into_router` knows the shared state.
+struct LiveRoute {
+    pattern: String,
+    view: &'static str,
+    template: &'static str,
+    page: PageRoute,
+    entry: Arc<dyn crate::routes::ServeView<WebSocket>>,
+}
+
+/// Configures templates, settings, state and live views; [`DjustBuilder::into_router`] builds
+/// the axum router.
+#[derive(Default)]
+pub struct DjustBuilder {
+    sources: TemplateSources,
+    config: Option<DjustConfig>,
+    layout: Option<String>,
+    state: http::Extensions,
+    views: Vec<LiveRoute>,
+}
+
+impl DjustBuilder {
+    /// Loads templates from this directory (names are paths relative to it).
+    pub fn templates_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.sources.dir = Some(dir.into());
+        self
+    }
+
+    /// Adds templates from memory, e.g. `[("editor.html", include_str!("editor.html"))]`.
+    /// They take precedence over files of the same name in `templates_dir`.
+    pub fn templates_embedded<I, N, S>(mut self, templates: I) -> Self
+    where
+        I: IntoIterator<Item = (N, S)>,
+        N: Into<String>,
+        S: Into<String>,
+    {
+        self.sources.embedded.extend(
+            templates
+                .into_iter()
+                .map(|(name, src)| (name.into(), src.into())),
+        );
+        self
+    }
+
+    /// Sets the runtime configuration (default: [`DjustConfig::default`]; use
+    /// [`DjustConfig::from_env`] to read `DJUST_*` variables).
+    pub fn config(mut self, config: DjustConfig) -> Self {
+        self.config = Some(config);
+        self
+    }
+
+    /// Replaces the page layout with the template `name`. It receives the view's context plus
+    /// `djust.root` (the mount point with the server-rendered view — required), `djust.script`
+    /// (the client script tag — required, in `<head>`), `djust.username` and `djust.user_id`.
+    pub fn layout(mut self, name: impl Into<String>) -> Self {
+        self.layout = Some(name.into());
+        self
+    }
+
+    /// Shares a value with every view (`req.state::<T>()`, `socket.state::<T>()`).
+    pub fn state<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.state.insert(value);
+        self
+    }
+
+    /// Mounts the live view `V` at `path` (axum syntax, e.g. `/doc/{doc_id}`): a GET renders
+    /// the page, and the client's WebSocket `mount` of that path runs `V`.
+    pub fn live<V: LiveView>(mut self, path: &str) -> Self {
+        self.views.push(LiveRoute {
+            pattern: path.to_owned(),
+            view: std::any::type_name::<V>(),
+            template: V::TEMPLATE,
+            page: crate::http::page_route::<V>,
+            entry: Arc::new(ViewEntry::<V>::new()),
+        });
+        self
+    }
+
+    /// Validates everything (configuration, templates of every view, routes) and returns the
+    /// router to merge into the application (`app.merge(djust_router)`).
+    ///
+    /// # Errors
+    /// [`BuildError`] naming the setting, template or path at fault.
+    pub fn into_router(self) -> Result<axum::Router, BuildError> {
+        let config = self.config.unwrap_or_default();
+        config.validate()?;
+        let templates = Templates::new(self.sources)?;
+        let layout = self.layout.unwrap_or_else(|| DEFAULT_LAYOUT.to_owned());
+        templates.check(&layout, "layout")?;
+        let mut routes = Routes::new();
+        let mut pages = Vec::new();
+        for view in self.views {
+            templates.check(view.template, view.view)?;
+            routes.insert(&view.pattern, view.entry)?;
+            pages.push((view.pattern, view.page));
+        }
+        let sessions = Sessions::new(config.secret_key.as_deref(), config.secure_cookie);
+        let app = Arc::new(App {
+            config,
+            templates,
+            sessions,
+            state: Arc::new(self.state),
+            layout,
+        });
+        Ok(crate::http::router(app, Arc::new(routes), pages))
+    }
+}

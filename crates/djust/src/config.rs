@@ -1,0 +1,346 @@
+//! Runtime configuration: defaults, validation, and `DJUST_*` environment variables.
+
+use std::time::Duration;
+
+use crate::error::BuildError;
+
+/// Minimum length of the session-cookie secret: HMAC-SHA256 wants at least 256 bits of key.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// Tunables of the live-view runtime. Build with [`DjustConfig::default`] and the `with_*`
+/// methods, or read from the environment with [`DjustConfig::from_env`].
+///
+/// Every default is documented in `docs/runtime.md` with the reason it was chosen.
+#[derive(Clone)]
+pub struct DjustConfig {
+    /// Render coalescing window: all changes within one tick produce at most one render and one
+    /// frame. Default 25 ms (40 Hz: twice a 20 Hz throttled cursor stream, so it is never aliased
+    /// into bursts, while a storm of updates costs a connection at most 40 renders a second).
+    pub tick: Duration,
+    /// Largest client frame accepted, in bytes (default 64 KiB). A larger frame closes the
+    /// connection with code 1009, because the WebSocket codec cannot skip an oversized frame.
+    pub max_frame_bytes: usize,
+    /// Event rate limit: tokens added per second (default 50).
+    pub rate_per_sec: u32,
+    /// Event rate limit: bucket size, i.e. the largest burst (default 100).
+    pub rate_burst: u32,
+    /// WebSocket read buffer per connection (default 8 KiB; axum's default is 128 KiB).
+    pub ws_read_buffer: usize,
+    /// WebSocket write buffer per connection (default 8 KiB; axum's default is 128 KiB).
+    pub ws_write_buffer: usize,
+    /// Hard cap on buffered outgoing bytes per connection (default 4 MiB); a larger server frame
+    /// fails and closes the connection, so keep it above your largest full render.
+    pub ws_max_write_buffer: usize,
+    /// Origins (`scheme://host[:port]`) allowed to open the WebSocket. Empty (the default) means
+    /// "the same host as the request's `Host` header".
+    pub allowed_origins: Vec<String>,
+    /// How often the client sends a heartbeat (told to it in the `mounted` frame). Default 30 s.
+    pub heartbeat_interval: Duration,
+    /// The server closes a connection that sent nothing for this long (default 60 s: two
+    /// missed heartbeats, the spec's presence timeout).
+    pub idle_timeout: Duration,
+    /// Secret for signing the session cookie (≥ 32 bytes). `None` generates a random key at
+    /// start-up and logs a warning (sessions then do not survive a restart and are not shared
+    /// between processes).
+    pub secret_key: Option<Vec<u8>>,
+    /// Adds `Secure` to the session cookie (set it when serving over HTTPS). Default false.
+    pub secure_cookie: bool,
+}
+
+impl Default for DjustConfig {
+    fn default() -> Self {
+        Self {
+            tick: Duration::from_millis(25),
+            max_frame_bytes: 64 * 1024,
+            rate_per_sec: 50,
+            rate_burst: 100,
+            ws_read_buffer: 8 * 1024,
+            ws_write_buffer: 8 * 1024,
+            ws_max_write_buffer: 4 * 1024 * 1024,
+            allowed_origins: Vec::new(),
+            heartbeat_interval: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            secret_key: None,
+            secure_cookie: false,
+        }
+    }
+}
+
+impl std::fmt::Debug for DjustConfig {
+    // Hand-written so the secret never ends up in a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DjustConfig")
+            .field("tick", &self.tick)
+            .field("max_frame_bytes", &self.max_frame_bytes)
+            .field("rate_per_sec", &self.rate_per_sec)
+            .field("rate_burst", &self.rate_burst)
+            .field("ws_read_buffer", &self.ws_read_buffer)
+            .field("ws_write_buffer", &self.ws_write_buffer)
+            .field("ws_max_write_buffer", &self.ws_max_write_buffer)
+            .field("allowed_origins", &self.allowed_origins)
+            .field("heartbeat_interval", &self.heartbeat_interval)
+            .field("idle_timeout", &self.idle_timeout)
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("secure_cookie", &self.secure_cookie)
+            .finish()
+    }
+}
+
+impl DjustConfig {
+    /// Sets [`DjustConfig::tick`].
+    pub fn with_tick(mut self, tick: Duration) -> Self {
+        self.tick = tick;
+        self
+    }
+
+    /// Sets [`DjustConfig::max_frame_bytes`].
+    pub fn with_max_frame_bytes(mut self, bytes: usize) -> Self {
+        self.max_frame_bytes = bytes;
+        self
+    }
+
+    /// Sets the event rate limit ([`DjustConfig::rate_per_sec`], [`DjustConfig::rate_burst`]).
+    pub fn with_rate_limit(mut self, per_sec: u32, burst: u32) -> Self {
+        self.rate_per_sec = per_sec;
+        self.rate_burst = burst;
+        self
+    }
+
+    /// Sets [`DjustConfig::allowed_origins`].
+    pub fn with_allowed_origins<I, S>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.allowed_origins = origins.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets [`DjustConfig::heartbeat_interval`].
+    pub fn with_heartbeat_interval(mut self, interval: Duration) -> Self {
+        self.heartbeat_interval = interval;
+        self
+    }
+
+    /// Sets [`DjustConfig::idle_timeout`].
+    pub fn with_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// Sets [`DjustConfig::secret_key`].
+    pub fn with_secret_key(mut self, key: impl Into<Vec<u8>>) -> Self {
+        self.secret_key = Some(key.into());
+        self
+    }
+
+    /// Reads the `DJUST_*` environment variables over the defaults (see `docs/runtime.md`).
+    ///
+    /// # Errors
+    /// A variable that does not parse, or a combination that fails [`DjustConfig::validate`],
+    /// is an error naming the variable.
+    pub fn from_env() -> Result<Self, BuildError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`DjustConfig::from_env`] with an injectable lookup (tests, other config sources).
+    ///
+    /// # Errors
+    /// As for [`DjustConfig::from_env`].
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, BuildError> {
+        let mut cfg = Self::default();
+        let ms = |name: &str| -> Result<Option<Duration>, BuildError> {
+            parse::<u64>(&lookup, name).map(|v| v.map(Duration::from_millis))
+        };
+        if let Some(v) = ms("DJUST_TICK_MS")? {
+            cfg.tick = v;
+        }
+        if let Some(v) = parse(&lookup, "DJUST_MAX_FRAME_BYTES")? {
+            cfg.max_frame_bytes = v;
+        }
+        if let Some(v) = parse(&lookup, "DJUST_RATE_PER_SEC")? {
+            cfg.rate_per_sec = v;
+        }
+        if let Some(v) = parse(&lookup, "DJUST_RATE_BURST")? {
+            cfg.rate_burst = v;
+        }
+        if let Some(v) = parse(&lookup, "DJUST_WS_READ_BUFFER")? {
+            cfg.ws_read_buffer = v;
+        }
+        if let Some(v) = parse(&lookup, "DJUST_WS_WRITE_BUFFER")? {
+            cfg.ws_write_buffer = v;
+        }
+        if let Some(v) = parse(&lookup, "DJUST_WS_MAX_WRITE_BUFFER")? {
+            cfg.ws_max_write_buffer = v;
+        }
+        if let Some(v) = lookup("DJUST_ALLOWED_ORIGINS") {
+            cfg.allowed_origins = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
+        if let Some(v) = ms("DJUST_HEARTBEAT_INTERVAL_MS")? {
+            cfg.heartbeat_interval = v;
+        }
+        if let Some(v) = ms("DJUST_IDLE_TIMEOUT_MS")? {
+            cfg.idle_timeout = v;
+        }
+        if let Some(v) = lookup("DJUST_SECRET_KEY") {
+            if v.len() < MIN_SECRET_BYTES {
+                return Err(BuildError::Config(format!(
+                    "DJUST_SECRET_KEY is {} bytes long; it must be at least {MIN_SECRET_BYTES}",
+                    v.len()
+                )));
+            }
+            cfg.secret_key = Some(v.into_bytes());
+        }
+        if let Some(v) = parse(&lookup, "DJUST_SECURE_COOKIE")? {
+            cfg.secure_cookie = v;
+        }
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Checks the values make sense together.
+    ///
+    /// # Errors
+    /// The first invalid setting, named as its field and its environment variable.
+    pub fn validate(&self) -> Result<(), BuildError> {
+        let fail = |msg: String| Err(BuildError::Config(msg));
+        if self.tick.is_zero() || self.tick > Duration::from_secs(1) {
+            return fail(format!(
+                "tick (DJUST_TICK_MS) is {:?}; use 1 ms ..= 1000 ms (25 ms is the default)",
+                self.tick
+            ));
+        }
+        if self.max_frame_bytes < 1024 {
+            return fail(format!(
+                "max_frame_bytes (DJUST_MAX_FRAME_BYTES) is {}; it must be at least 1024",
+                self.max_frame_bytes
+            ));
+        }
+        if self.rate_per_sec == 0 || self.rate_burst == 0 {
+            return fail(
+                "rate_per_sec (DJUST_RATE_PER_SEC) and rate_burst (DJUST_RATE_BURST) must be > 0"
+                    .into(),
+            );
+        }
+        if self.ws_read_buffer < 1024 || self.ws_write_buffer < 1024 {
+            return fail(
+                "ws_read_buffer / ws_write_buffer (DJUST_WS_READ_BUFFER / DJUST_WS_WRITE_BUFFER) \
+                 must be at least 1024 bytes"
+                    .into(),
+            );
+        }
+        if self.ws_max_write_buffer <= self.ws_write_buffer {
+            return fail(format!(
+                "ws_max_write_buffer (DJUST_WS_MAX_WRITE_BUFFER) is {}; it must exceed \
+                 ws_write_buffer ({}) by at least the largest frame the server sends",
+                self.ws_max_write_buffer, self.ws_write_buffer
+            ));
+        }
+        if self.heartbeat_interval.is_zero() || self.idle_timeout <= self.heartbeat_interval {
+            return fail(format!(
+                "idle_timeout (DJUST_IDLE_TIMEOUT_MS, {:?}) must be longer than a non-zero \
+                 heartbeat_interval (DJUST_HEARTBEAT_INTERVAL_MS, {:?})",
+                self.idle_timeout, self.heartbeat_interval
+            ));
+        }
+        if let Some(key) = &self.secret_key
+            && key.len() < MIN_SECRET_BYTES
+        {
+            return fail(format!(
+                "secret_key (DJUST_SECRET_KEY) is {} bytes long; it must be at least {MIN_SECRET_BYTES}",
+                key.len()
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn parse<T: std::str::FromStr>(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &str,
+) -> Result<Option<T>, BuildError>
+where
+    T::Err: std::fmt::Display,
+{
+    match lookup(name) {
+        None => Ok(None),
+        Some(raw) => raw.trim().parse().map(Some).map_err(|e| {
+            BuildError::Config(format!(
+                "{name}={raw:?} is not a valid {}: {e}",
+                std::any::type_name::<T>()
+            ))
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        DjustConfig::default().validate().unwrap();
+    }
+
+    #[test]
+    fn env_overrides_defaults() {
+        let cfg = DjustConfig::from_lookup(lookup(&[
+            ("DJUST_TICK_MS", "40"),
+            ("DJUST_MAX_FRAME_BYTES", "2048"),
+            ("DJUST_RATE_PER_SEC", "5"),
+            ("DJUST_RATE_BURST", "7"),
+            (
+                "DJUST_ALLOWED_ORIGINS",
+                "https://a.example, https://b.example",
+            ),
+            ("DJUST_SECRET_KEY", "0123456789abcdef0123456789abcdef"),
+            ("DJUST_SECURE_COOKIE", "true"),
+        ]))
+        .unwrap();
+        assert_eq!(cfg.tick, Duration::from_millis(40));
+        assert_eq!(cfg.max_frame_bytes, 2048);
+        assert_eq!((cfg.rate_per_sec, cfg.rate_burst), (5, 7));
+        assert_eq!(
+            cfg.allowed_origins,
+            ["https://a.example", "https://b.example"]
+        );
+        assert!(cfg.secure_cookie);
+        assert_eq!(cfg.secret_key.as_deref().map(<[u8]>::len), Some(32));
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let err = DjustConfig::from_lookup(lookup(&[("DJUST_TICK_MS", "fast")])).unwrap_err();
+        assert!(err.to_string().contains("DJUST_TICK_MS"), "{err}");
+        let err = DjustConfig::from_lookup(lookup(&[("DJUST_TICK_MS", "0")])).unwrap_err();
+        assert!(err.to_string().contains("DJUST_TICK_MS"), "{err}");
+        let err = DjustConfig::from_lookup(lookup(&[("DJUST_SECRET_KEY", "short")])).unwrap_err();
+        assert!(err.to_string().contains("DJUST_SECRET_KEY"), "{err}");
+        let err =
+            DjustConfig::from_lookup(lookup(&[("DJUST_IDLE_TIMEOUT_MS", "1000")])).unwrap_err();
+        assert!(err.to_string().contains("DJUST_IDLE_TIMEOUT_MS"), "{err}");
+    }
+
+    #[test]
+    fn debug_redacts_the_secret() {
+        let cfg = DjustConfig::default().with_secret_key("s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t");
+        assert!(!format!("{cfg:?}").contains("s3cr3t"));
+    }
+}

@@ -1,0 +1,273 @@
+//! Connection-task tests on paused tokio time with an in-memory transport: timeouts, tick
+//! coalescing and rate-limit release times are checked exactly, without real sleeping.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::ws::Message;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::{ConnInit, Transport};
+use crate::app::App;
+use crate::config::DjustConfig;
+use crate::routes::{Routes, ViewEntry};
+use crate::session::{Identity, Sessions};
+use crate::template::{DEFAULT_LAYOUT, TemplateSources, Templates};
+use crate::{CloseReason, Context, LiveView, MountRequest, Socket, ViewError};
+
+struct Fake {
+    rx: mpsc::UnboundedReceiver<Message>,
+    tx: mpsc::UnboundedSender<Message>,
+}
+
+impl Transport for Fake {
+    async fn recv(&mut self) -> Option<Result<Message, axum::Error>> {
+        self.rx.recv().await.map(Ok)
+    }
+
+    async fn send(&mut self, msg: Message) -> Result<(), axum::Error> {
+        self.tx.send(msg).map_err(axum::Error::new)
+    }
+
+    async fn flush(&mut self) {}
+}
+
+#[derive(Clone, Default)]
+struct Closes(Arc<Mutex<Vec<CloseReason>>>);
+
+struct View {
+    n: i64,
+    x: i64,
+}
+
+impl LiveView for View {
+    const TEMPLATE: &'static str = "t.html";
+
+    async fn mount(_req: &MountRequest, _socket: &mut Socket) -> Result<Self, ViewError> {
+        Ok(View { n: 0, x: -1 })
+    }
+
+    fn get_context_data(&self, _socket: &Socket) -> Result<Context, ViewError> {
+        let mut ctx = Context::new();
+        ctx.insert("n", &self.n)?.insert("x", &self.x)?;
+        Ok(ctx)
+    }
+
+    async fn terminate(&mut self, reason: &CloseReason, socket: &mut Socket) {
+        if let Some(closes) = socket.state::<Closes>() {
+            closes.0.lock().unwrap().push(reason.clone());
+        }
+    }
+}
+
+#[djust::event_handlers]
+impl View {
+    #[event_handler]
+    fn inc(&mut self) {
+        self.n += 1;
+    }
+
+    #[event_handler]
+    fn cursor_move(&mut self, x: i64) {
+        self.x = x;
+    }
+}
+
+/// The client end of a fake connection.
+struct Client {
+    tx: mpsc::UnboundedSender<Message>,
+    rx: mpsc::UnboundedReceiver<Message>,
+}
+
+impl Client {
+    fn send(&self, frame: Value) {
+        self.tx
+            .send(Message::Text(frame.to_string().into()))
+            .unwrap();
+    }
+
+    /// The next message, or `None` if nothing arrives within `within` (of paused time).
+    async fn recv_within(&mut self, within: Duration) -> Option<Message> {
+        tokio::time::timeout(within, self.rx.recv())
+            .await
+            .ok()
+            .flatten()
+    }
+
+    async fn recv_json(&mut self) -> Value {
+        match self.recv_within(Duration::from_secs(3600)).await {
+            Some(Message::Text(t)) => serde_json::from_str(&t).unwrap(),
+            other => panic!("expected a text frame, got {other:?}"),
+        }
+    }
+}
+
+fn start(config: DjustConfig, closes: Closes) -> Client {
+    let templates = Templates::new(TemplateSources {
+        dir: None,
+        embedded: vec![("t.html".into(), "<p>{{ n }}</p><i>{{ x }}</i>".into())],
+    })
+    .unwrap();
+    let mut state = http::Extensions::new();
+    state.insert(closes);
+    let app = Arc::new(App {
+        config,
+        templates,
+        sessions: Sessions::new(Some(&[7; 32]), false),
+        state: Arc::new(state),
+        layout: DEFAULT_LAYOUT.to_owned(),
+    });
+    let mut routes = Routes::new();
+    routes
+        .insert("/v", Arc::new(ViewEntry::<View>::new()))
+        .unwrap();
+    let (client_tx, server_rx) = mpsc::unbounded_channel();
+    let (server_tx, client_rx) = mpsc::unbounded_channel();
+    let init = ConnInit {
+        identity: Identity::new(None, "k".repeat(32)),
+        headers: http::HeaderMap::new(),
+    };
+    let io = Fake {
+        rx: server_rx,
+        tx: server_tx,
+    };
+    tokio::spawn(super::run(io, app, Arc::new(routes), init));
+    Client {
+        tx: client_tx,
+        rx: client_rx,
+    }
+}
+
+async fn mounted(config: DjustConfig, closes: Closes) -> Client {
+    let mut c = start(config, closes);
+    c.send(json!({"t": "mount", "v": 1, "path": "/v"}));
+    assert_eq!(c.recv_json().await["t"], "mounted");
+    c
+}
+
+fn close_code(msg: Option<Message>) -> Option<u16> {
+    match msg {
+        Some(Message::Close(Some(frame))) => Some(frame.code),
+        other => panic!("expected a Close frame, got {other:?}"),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn idle_connection_times_out_and_heartbeats_keep_it_alive() {
+    let closes = Closes::default();
+    let mut c = mounted(DjustConfig::default(), closes.clone()).await;
+    // Heartbeats every 50 s keep a 60 s idle timeout at bay.
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_secs(50)).await;
+        c.send(json!({"t": "heartbeat", "ref": 1}));
+        assert_eq!(c.recv_json().await["t"], "heartbeat");
+    }
+    let last = Instant::now();
+    let msg = c.recv_within(Duration::from_secs(120)).await;
+    assert_eq!(close_code(msg), Some(1001));
+    assert_eq!(
+        last.elapsed(),
+        Duration::from_secs(60),
+        "closed exactly at the timeout"
+    );
+    tokio::task::yield_now().await;
+    assert_eq!(*closes.0.lock().unwrap(), vec![CloseReason::IdleTimeout]);
+    assert!(!CloseReason::IdleTimeout.is_clean());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_silent_connection_that_never_mounts_is_closed() {
+    let mut c = start(DjustConfig::default(), Closes::default());
+    let t0 = Instant::now();
+    let msg = c.recv_within(Duration::from_secs(120)).await;
+    assert_eq!(close_code(msg), Some(1001));
+    assert_eq!(t0.elapsed(), Duration::from_secs(60));
+}
+
+#[tokio::test(start_paused = true)]
+async fn events_within_one_tick_render_once_at_the_deadline() {
+    let tick = Duration::from_millis(40);
+    let mut c = mounted(DjustConfig::default().with_tick(tick), Closes::default()).await;
+    let t0 = Instant::now();
+    for _ in 0..10 {
+        c.send(json!({"t": "event", "name": "inc", "payload": {}}));
+    }
+    let patch = c.recv_json().await;
+    assert_eq!(
+        t0.elapsed(),
+        tick,
+        "the render waits for the end of the tick"
+    );
+    assert_eq!(patch["ver"], 1);
+    assert!(patch["ops"].to_string().contains("\"10\""), "{patch}");
+    assert!(
+        c.recv_within(Duration::from_secs(1)).await.is_none(),
+        "one frame only"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_held_cursor_move_is_delivered_when_a_token_frees() {
+    let config = DjustConfig::default()
+        .with_rate_limit(10, 1)
+        .with_tick(Duration::from_millis(10));
+    let mut c = mounted(config, Closes::default()).await;
+    let t0 = Instant::now();
+    for x in [1, 2, 3] {
+        c.send(json!({"t": "event", "name": "cursor_move", "coalesce": true, "payload": {"x": x}}));
+    }
+    // x=1 takes the only token; x=2 is superseded by x=3, held until a token refills (100 ms).
+    let first = c.recv_json().await;
+    assert!(first["ops"].to_string().contains("\"1\""), "{first}");
+    let second = c.recv_json().await;
+    assert!(second["ops"].to_string().contains("\"3\""), "{second}");
+    assert_eq!(
+        t0.elapsed(),
+        Duration::from_millis(110),
+        "token at 100 ms + one tick"
+    );
+    assert!(
+        c.recv_within(Duration::from_secs(1)).await.is_none(),
+        "x=2 was dropped"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn client_close_frame_is_a_clean_close() {
+    let closes = Closes::default();
+    let c = mounted(DjustConfig::default(), closes.clone()).await;
+    c.tx.send(Message::Close(Some(axum::extract::ws::CloseFrame {
+        code: 1001,
+        reason: "".into(),
+    })))
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    assert_eq!(
+        *closes.0.lock().unwrap(),
+        vec![CloseReason::Client { code: Some(1001) }]
+    );
+    drop(c);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rate_limited_resync_waits_for_a_token_instead_of_being_dropped() {
+    let config = DjustConfig::default()
+        .with_rate_limit(10, 1)
+        .with_tick(Duration::from_millis(10));
+    let mut c = mounted(config, Closes::default()).await;
+    let t0 = Instant::now();
+    c.send(json!({"t": "event", "name": "inc", "payload": {}}));
+    c.send(json!({"t": "resync", "ver": 0}));
+    let patch = c.recv_json().await;
+    assert_eq!(patch["t"], "patch");
+    let render = c.recv_json().await;
+    assert_eq!(render["t"], "render", "{render}");
+    assert_eq!(render["ver"], 1);
+    assert_eq!(
+        t0.elapsed(),
+        Duration::from_millis(100),
+        "served when the token refilled"
+    );
+}

@@ -1,0 +1,98 @@
+//! The page GET of a live view: mount (not connected), render, wrap in the layout.
+
+use axum::extract::{Extension, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
+
+use super::HttpState;
+use crate::error::ViewError;
+use crate::params::Params;
+use crate::session::{AuthUser, Identity};
+use crate::socket::{InfoSender, Socket};
+use crate::template::PageParts;
+use crate::view::{LiveView, MountRequest};
+
+/// The GET route of view `V`.
+pub(crate) fn page_route<V: LiveView>() -> MethodRouter<HttpState> {
+    get(page::<V>)
+}
+
+async fn page<V: LiveView>(
+    State(st): State<HttpState>,
+    uri: Uri,
+    headers: HeaderMap,
+    auth: Option<Extension<AuthUser>>,
+) -> Response {
+    let app = &st.app;
+    let (session_key, set_cookie) = match app.sessions.read(&headers) {
+        Some(key) => (key, None),
+        None => {
+            let (key, cookie) = app.sessions.issue();
+            (key, Some(cookie))
+        }
+    };
+    let identity = Identity::new(auth.map(|Extension(user)| user), session_key);
+    let path = uri.path();
+    let query = uri.query().unwrap_or("");
+    let params = st
+        .routes
+        .lookup(path)
+        .map(|(_, params)| params)
+        .unwrap_or_default();
+    // The static render has no connection: its info channel and pushed events go nowhere.
+    let (info, _info_rx) = InfoSender::channel();
+    let mut socket = Socket::new(identity.clone(), false, info, app.state.clone());
+    let req = MountRequest {
+        path: path.to_owned(),
+        params,
+        query: Params::from_query(query),
+        headers,
+        identity: identity.clone(),
+        connected: false,
+        state: app.state.clone(),
+    };
+    let rendered = async {
+        let view = V::mount(&req, &mut socket).await?;
+        let (ctx, content) = crate::render::render_view(&app.templates, &view, &socket)?;
+        let parts = PageParts {
+            path,
+            query,
+            content: &content,
+            username: identity.username().unwrap_or(""),
+            user_id: identity.user_id(),
+        };
+        Ok::<_, ViewError>(app.templates.render_page(&app.layout, &ctx, &parts)?)
+    }
+    .await;
+    let mut response = match rendered {
+        Ok(page) => Html(page).into_response(),
+        Err(err) => error_response(path, &err),
+    };
+    let headers = response.headers_mut();
+    // Per-user content: never let a shared cache keep it.
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    if let Some(cookie) = set_cookie {
+        headers.append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+fn error_response(path: &str, err: &ViewError) -> Response {
+    let status = match err {
+        ViewError::NotFound(_) => StatusCode::NOT_FOUND,
+        ViewError::BadRequest(_) | ViewError::Param(_) => StatusCode::BAD_REQUEST,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    if status.is_server_error() {
+        tracing::error!(%path, error = %err, "djust: page render failed");
+        // Internal details stay in the log.
+        (status, "Internal Server Error").into_response()
+    } else {
+        tracing::info!(%path, error = %err, "djust: page request refused");
+        (status, err.to_string()).into_response()
+    }
+}

@@ -1,0 +1,162 @@
+//! The WebSocket wire protocol: JSON text frames tagged by `"t"` (documented with examples in
+//! `docs/protocol.md`).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::socket::PushEvent;
+
+/// The protocol version a client sends in its `mount` frame.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Frames the client sends.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "t", rename_all = "snake_case")]
+pub(crate) enum ClientFrame {
+    Mount {
+        v: u32,
+        path: String,
+        #[serde(default)]
+        query: String,
+        #[serde(default, rename = "ref")]
+        reference: Option<Value>,
+    },
+    Event {
+        #[serde(default, rename = "ref")]
+        reference: Option<Value>,
+        name: String,
+        #[serde(default)]
+        payload: Value,
+        #[serde(default)]
+        coalesce: bool,
+    },
+    Heartbeat {
+        #[serde(default, rename = "ref")]
+        reference: Option<Value>,
+    },
+    Resync {
+        #[serde(default)]
+        ver: Option<u64>,
+    },
+}
+
+/// Frames the server sends.
+#[derive(Debug, Serialize)]
+#[serde(tag = "t", rename_all = "snake_case")]
+pub(crate) enum ServerFrame<'a> {
+    Mounted {
+        v: u32,
+        #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+        reference: Option<&'a Value>,
+        ver: u64,
+        html: &'a str,
+        conn: String,
+        heartbeat_ms: u64,
+        max_frame_bytes: usize,
+    },
+    Patch {
+        ver: u64,
+        ops: &'a [djust_diff::Op],
+        #[serde(skip_serializing_if = "<[_]>::is_empty")]
+        events: &'a [PushEvent],
+    },
+    Push {
+        events: &'a [PushEvent],
+    },
+    Render {
+        ver: u64,
+        html: &'a str,
+        #[serde(skip_serializing_if = "<[_]>::is_empty")]
+        events: &'a [PushEvent],
+    },
+    Heartbeat {
+        #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+        reference: Option<&'a Value>,
+    },
+    Error {
+        #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+        reference: Option<&'a Value>,
+        code: &'a str,
+        message: &'a str,
+    },
+}
+
+impl ServerFrame<'_> {
+    /// The frame as JSON text.
+    pub(crate) fn to_json(&self) -> String {
+        // Serializing these types cannot fail: every field is a plain value or a `Value`.
+        serde_json::to_string(self).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "djust: failed to serialize a server frame");
+            String::from(
+                r#"{"t":"error","code":"internal","message":"frame serialization failed"}"#,
+            )
+        })
+    }
+}
+
+/// Error codes of `error` frames (see `docs/protocol.md`).
+pub(crate) mod code {
+    pub(crate) const BAD_JSON: &str = "bad_json";
+    pub(crate) const BINARY_UNSUPPORTED: &str = "binary_unsupported";
+    pub(crate) const FRAME_TOO_LARGE: &str = "frame_too_large";
+    pub(crate) const UNSUPPORTED_VERSION: &str = "unsupported_version";
+    pub(crate) const NOT_MOUNTED: &str = "not_mounted";
+    pub(crate) const ALREADY_MOUNTED: &str = "already_mounted";
+    pub(crate) const NOT_FOUND: &str = "not_found";
+    pub(crate) const MOUNT_FAILED: &str = "mount_failed";
+    pub(crate) const RENDER_FAILED: &str = "render_failed";
+    pub(crate) const RATE_LIMITED: &str = "rate_limited";
+}
+
+/// WebSocket close codes the server uses.
+pub(crate) mod close {
+    /// Idle timeout (no frame for `idle_timeout`): the client may reconnect.
+    pub(crate) const GOING_AWAY: u16 = 1001;
+    /// A frame larger than `max_frame_bytes`.
+    pub(crate) const TOO_BIG: u16 = 1009;
+    /// Server-side disconnect: the client reconnects and remounts.
+    pub(crate) const SERVER_CLOSE: u16 = 1012;
+    /// Mount refused for a reason retrying won't fix (unknown path, bad params, bad version).
+    pub(crate) const MOUNT_REFUSED: u16 = 4400;
+    /// Mount or first render failed on the server: the client retries with backoff.
+    pub(crate) const MOUNT_ERROR: u16 = 4500;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn client_frames_parse_with_optional_fields() {
+        let f: ClientFrame =
+            serde_json::from_value(json!({"t":"mount","v":1,"path":"/doc/1"})).unwrap();
+        assert!(matches!(f, ClientFrame::Mount { v: 1, ref query, .. } if query.is_empty()));
+        let f: ClientFrame = serde_json::from_value(
+            json!({"t":"event","ref":3,"name":"cursor_move","payload":{"x":1},"coalesce":true}),
+        )
+        .unwrap();
+        assert!(matches!(f, ClientFrame::Event { coalesce: true, .. }));
+        assert!(serde_json::from_value::<ClientFrame>(json!({"t":"nope"})).is_err());
+    }
+
+    #[test]
+    fn server_frames_serialize_compactly() {
+        let r = json!(7);
+        let f = ServerFrame::Error {
+            reference: Some(&r),
+            code: code::BAD_JSON,
+            message: "m",
+        };
+        assert_eq!(
+            f.to_json(),
+            r#"{"t":"error","ref":7,"code":"bad_json","message":"m"}"#
+        );
+        let f = ServerFrame::Patch {
+            ver: 2,
+            ops: &[],
+            events: &[],
+        };
+        assert_eq!(f.to_json(), r#"{"t":"patch","ver":2,"ops":[]}"#);
+    }
+}

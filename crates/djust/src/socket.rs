@@ -1,0 +1,260 @@
+//! The per-connection [`Socket`] handed to every view callback, and the [`InfoSender`] through
+//! which other tasks wake a view's `handle_info`.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use crate::error::ViewError;
+use crate::session::Identity;
+
+/// A connection's unique id: random 64 bits, unique across processes with overwhelming
+/// probability (a multi-process presence backend shares these ids).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct ConnId(pub u64);
+
+impl ConnId {
+    /// A fresh random id.
+    pub fn random() -> Self {
+        Self(rand::random())
+    }
+}
+
+impl fmt::Display for ConnId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+/// A message for a view's `handle_info`: any `Send + 'static` value, recovered by type.
+pub struct Info(Box<dyn Any + Send>);
+
+impl Info {
+    /// Wraps a message.
+    pub fn new<T: Any + Send>(msg: T) -> Self {
+        Self(Box::new(msg))
+    }
+
+    /// True if the message is a `T`.
+    pub fn is<T: Any>(&self) -> bool {
+        self.0.is::<T>()
+    }
+
+    /// A reference to the message if it is a `T`.
+    pub fn downcast_ref<T: Any>(&self) -> Option<&T> {
+        self.0.downcast_ref()
+    }
+
+    /// The message as a `T`, or the `Info` back if it is something else (so several types
+    /// can be tried in turn).
+    ///
+    /// # Errors
+    /// Returns `self` unchanged when the message is not a `T`.
+    pub fn downcast<T: Any>(self) -> Result<T, Info> {
+        self.0.downcast().map(|b| *b).map_err(Info)
+    }
+}
+
+impl fmt::Debug for Info {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Info(..)")
+    }
+}
+
+/// What the connection task receives besides WebSocket frames.
+pub(crate) enum Control {
+    Info(Info),
+    Disconnect,
+}
+
+/// The connection has ended; the message was not delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the live-view connection has closed")]
+pub struct Disconnected;
+
+/// A cloneable handle that sends messages to one connection's `handle_info` from any task.
+///
+/// Sending never blocks. Messages sent while a render is pending are drained together at the
+/// end of the tick, so a burst of N messages costs one render (see `docs/runtime.md`).
+#[derive(Clone)]
+pub struct InfoSender {
+    tx: mpsc::UnboundedSender<Control>,
+}
+
+impl InfoSender {
+    pub(crate) fn channel() -> (Self, mpsc::UnboundedReceiver<Control>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (Self { tx }, rx)
+    }
+
+    /// Delivers `msg` to the view's `handle_info`.
+    ///
+    /// # Errors
+    /// [`Disconnected`] if the connection has ended.
+    pub fn send<T: Any + Send>(&self, msg: T) -> Result<(), Disconnected> {
+        self.tx
+            .send(Control::Info(Info::new(msg)))
+            .map_err(|_| Disconnected)
+    }
+
+    /// Asks the connection to close (code 1012, "server closed": the client reconnects and
+    /// remounts). The view's `terminate` sees [`crate::CloseReason::Server`].
+    ///
+    /// # Errors
+    /// [`Disconnected`] if the connection has already ended.
+    pub fn disconnect(&self) -> Result<(), Disconnected> {
+        self.tx.send(Control::Disconnect).map_err(|_| Disconnected)
+    }
+
+    /// True once the connection has ended.
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+}
+
+impl fmt::Debug for InfoSender {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InfoSender")
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+/// An event pushed to the client with [`Socket::push_event`].
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct PushEvent {
+    pub(crate) name: String,
+    pub(crate) payload: Value,
+}
+
+/// The per-connection handle given to `mount`, `get_context_data`, `handle_info`, event
+/// handlers and `terminate`.
+pub struct Socket {
+    conn_id: ConnId,
+    identity: Identity,
+    connected: bool,
+    info: InfoSender,
+    state: Arc<http::Extensions>,
+    pushed: Vec<PushEvent>,
+    disconnect_requested: bool,
+}
+
+impl Socket {
+    pub(crate) fn new(
+        identity: Identity,
+        connected: bool,
+        info: InfoSender,
+        state: Arc<http::Extensions>,
+    ) -> Self {
+        Self {
+            conn_id: ConnId::random(),
+            identity,
+            connected,
+            info,
+            state,
+            pushed: Vec::new(),
+            disconnect_requested: false,
+        }
+    }
+
+    /// Sends the event `name` with `payload` to this connection's client: hooks registered
+    /// with `this.handleEvent(name, cb)` run, and a `djust:<name>` `CustomEvent` fires on
+    /// `window`. Events pushed during a tick travel in the same frame as that tick's patch and
+    /// are dispatched after the patch is applied. During the HTTP render they are discarded.
+    ///
+    /// # Errors
+    /// [`ViewError::Serialize`] if `payload` cannot be serialized to JSON.
+    pub fn push_event(
+        &mut self,
+        name: impl Into<String>,
+        payload: impl Serialize,
+    ) -> Result<(), ViewError> {
+        let payload = serde_json::to_value(payload)?;
+        if self.connected {
+            self.pushed.push(PushEvent {
+                name: name.into(),
+                payload,
+            });
+        }
+        Ok(())
+    }
+
+    /// False while rendering the page for the HTTP GET, true over the WebSocket (Phoenix's
+    /// `connected?`): start timers, subscriptions and presence tracking only when true.
+    pub fn connected(&self) -> bool {
+        self.connected
+    }
+
+    /// Who is connected.
+    pub fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    /// This connection's unique id.
+    pub fn conn_id(&self) -> ConnId {
+        self.conn_id
+    }
+
+    /// A handle for other tasks to send messages to this view's `handle_info`.
+    pub fn info_sender(&self) -> InfoSender {
+        self.info.clone()
+    }
+
+    /// Shared application state registered with [`crate::DjustBuilder::state`].
+    pub fn state<T: Clone + Send + Sync + 'static>(&self) -> Option<&T> {
+        self.state.get::<T>()
+    }
+
+    /// Closes this connection after the current callback returns (close code 1012: the
+    /// client reconnects and remounts).
+    pub fn disconnect(&mut self) {
+        self.disconnect_requested = true;
+    }
+
+    pub(crate) fn take_pushed(&mut self) -> Vec<PushEvent> {
+        std::mem::take(&mut self.pushed)
+    }
+
+    pub(crate) fn disconnect_requested(&self) -> bool {
+        self.disconnect_requested
+    }
+}
+
+impl fmt::Debug for Socket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Socket")
+            .field("conn_id", &self.conn_id)
+            .field("user_id", &self.identity.user_id())
+            .field("connected", &self.connected)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn info_downcasts_by_type() {
+        let info = Info::new(42_u32);
+        assert!(info.is::<u32>());
+        let info = info.downcast::<String>().unwrap_err();
+        assert_eq!(info.downcast::<u32>().unwrap(), 42);
+    }
+
+    #[test]
+    fn pushes_are_dropped_while_not_connected() {
+        let (tx, _rx) = InfoSender::channel();
+        let id = Identity::new(None, "k".into());
+        let mut s = Socket::new(id.clone(), false, tx.clone(), Arc::default());
+        s.push_event("x", 1).unwrap();
+        assert!(s.take_pushed().is_empty());
+        let mut s = Socket::new(id, true, tx, Arc::default());
+        s.push_event("x", serde_json::json!({"a": 1})).unwrap();
+        assert_eq!(s.take_pushed()[0].payload["a"], 1);
+    }
+}
