@@ -56,6 +56,15 @@ pub enum PresenceError {
     /// A presence key was empty.
     #[error("presence key is empty; use a key such as \"document:42\"")]
     EmptyKey,
+    /// A live view used presence (list, broadcast, cursor) before it had a presence key.
+    #[error(
+        "this view has no presence key yet: call `track_presence` first, or set `PRESENCE_KEY` / \
+         override `get_presence_key`"
+    )]
+    NoKey,
+    /// A broadcast payload could not be serialized to JSON.
+    #[error("broadcast payload could not be serialized to JSON: {0}")]
+    Payload(String),
     /// A user id was empty.
     #[error("presence user id is empty; every tracked connection needs the id of its user")]
     EmptyUserId,

@@ -70,7 +70,7 @@ pub use event::{EventKind, PresenceEvent};
 pub use ids::{ConnId, NodeId, ParseIdError};
 pub use key::KeyTemplate;
 pub use memory::MemoryBackend;
-pub use meta::{Meta, RESERVED_META_KEYS};
+pub use meta::{Meta, RESERVED_META_KEYS, check_meta};
 pub use presence::{Heartbeat, Presence, PresenceStats, SweepReport, WeakPresence};
 pub use record::{Cursor, PresenceRecord};
 pub use subscription::{Snapshot, Subscription, TryRecvError};

@@ -36,6 +36,17 @@ pub(crate) fn validate_meta(value: Value, max_bytes: usize) -> Result<Arc<Meta>,
     Ok(Arc::new(map))
 }
 
+/// Checks `value` as presence meta without tracking anything: a JSON object, no reserved key,
+/// at most `max_bytes` of compact JSON. The same check [`crate::Presence::track`] makes; a
+/// caller that only records meta (e.g. a live view's static render) uses it to fail the same way.
+///
+/// # Errors
+/// [`PresenceError::MetaNotObject`], [`PresenceError::ReservedMetaKey`] or
+/// [`PresenceError::MetaTooLarge`].
+pub fn check_meta(value: &Value, max_bytes: usize) -> Result<(), PresenceError> {
+    validate_meta(value.clone(), max_bytes).map(|_| ())
+}
+
 /// Rejects meta using a reserved key (the first one found, in [`RESERVED_META_KEYS`] order).
 pub(crate) fn check_reserved(map: &Meta) -> Result<(), PresenceError> {
     match RESERVED_META_KEYS.iter().find(|k| map.contains_key(**k)) {

@@ -6,9 +6,12 @@ use std::sync::Arc;
 
 use axum::extract::ws::WebSocket;
 
+use djust_presence::{Presence, SweeperHandle};
+
 use crate::config::DjustConfig;
 use crate::error::BuildError;
 use crate::http::PageRoute;
+use crate::presence::PresenceBackendKind;
 use crate::routes::{Routes, ViewEntry};
 use crate::session::Sessions;
 use crate::template::{DEFAULT_LAYOUT, TemplateSources, Templates};
@@ -21,6 +24,10 @@ pub(crate) struct App {
     pub(crate) sessions: Sessions,
     pub(crate) state: Arc<http::Extensions>,
     pub(crate) layout: String,
+    pub(crate) presence: Presence,
+    /// Keeps the presence sweeper running as long as the router lives (it stops on drop).
+    #[allow(dead_code)] // held for its Drop
+    pub(crate) sweeper: Option<SweeperHandle>,
 }
 
 /// Entry point: `Djust::builder()`.
@@ -54,6 +61,7 @@ pub struct DjustBuilder {
     layout: Option<String>,
     state: http::Extensions,
     views: Vec<LiveRoute>,
+    presence: Option<Presence>,
 }
 
 impl DjustBuilder {
@@ -100,6 +108,15 @@ impl DjustBuilder {
         self
     }
 
+    /// Uses `engine` for presence instead of building one from [`DjustConfig::presence`]:
+    /// to share one engine between routers, to read it directly (tests), or to plug in a
+    /// multi-process backend. The caller then runs its sweeper
+    /// ([`Presence::spawn_sweeper`]).
+    pub fn presence(mut self, engine: Presence) -> Self {
+        self.presence = Some(engine);
+        self
+    }
+
     /// Mounts the live view `V` at `path` (axum syntax, e.g. `/doc/{doc_id}`): a GET renders
     /// the page, and the client's WebSocket `mount` of that path runs `V`.
     pub fn live<V: LiveView>(mut self, path: &str) -> Self {
@@ -132,13 +149,41 @@ impl DjustBuilder {
             pages.push((view.pattern, view.page));
         }
         let sessions = Sessions::new(config.secret_key.as_deref(), config.secure_cookie);
+        let (presence, sweeper) = match self.presence {
+            Some(engine) => (engine, None),
+            None => build_presence(&config)?,
+        };
         let app = Arc::new(App {
             config,
             templates,
             sessions,
             state: Arc::new(self.state),
             layout,
+            presence,
+            sweeper,
         });
         Ok(crate::http::router(app, Arc::new(routes), pages))
     }
+}
+
+/// The embedded presence engine for `config`, with its sweeper running.
+fn build_presence(config: &DjustConfig) -> Result<(Presence, Option<SweeperHandle>), BuildError> {
+    if config.presence.backend == PresenceBackendKind::Redis {
+        // Connecting is asynchronous and needs the `djust-presence-redis` crate: the app
+        // builds that engine itself and passes it to `DjustBuilder::presence`.
+        return Err(BuildError::Config(
+            "presence backend \"redis\" (DJUST_PRESENCE_BACKEND) needs an engine connected to Redis: \
+             build it with djust-presence-redis and pass it to DjustBuilder::presence"
+                .into(),
+        ));
+    }
+    let engine_config = config.presence.engine_config(config.heartbeat_interval)?;
+    let engine =
+        Presence::new(engine_config).map_err(|e| BuildError::Config(format!("presence: {e}")))?;
+    let sweeper = engine.spawn_sweeper().map_err(|e| {
+        BuildError::Config(format!(
+            "presence: {e} (build the router inside the Tokio runtime, e.g. in #[tokio::main])"
+        ))
+    })?;
+    Ok((engine, Some(sweeper)))
 }

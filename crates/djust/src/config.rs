@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::error::BuildError;
+use crate::presence::{PresenceBackendKind, PresenceSettings, parse_secs};
 
 /// Minimum length of the session-cookie secret: HMAC-SHA256 wants at least 256 bits of key.
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -45,6 +46,9 @@ pub struct DjustConfig {
     pub secret_key: Option<Vec<u8>>,
     /// Adds `Secure` to the session cookie (set it when serving over HTTPS). Default false.
     pub secure_cookie: bool,
+    /// Presence: backend, timeout, reconnect grace (see [`PresenceSettings`]). The client
+    /// heartbeat interval above is also the presence heartbeat interval.
+    pub presence: PresenceSettings,
 }
 
 impl Default for DjustConfig {
@@ -62,6 +66,7 @@ impl Default for DjustConfig {
             idle_timeout: Duration::from_secs(60),
             secret_key: None,
             secure_cookie: false,
+            presence: PresenceSettings::default(),
         }
     }
 }
@@ -85,6 +90,7 @@ impl std::fmt::Debug for DjustConfig {
                 &self.secret_key.as_ref().map(|_| "<redacted>"),
             )
             .field("secure_cookie", &self.secure_cookie)
+            .field("presence", &self.presence)
             .finish()
     }
 }
@@ -122,6 +128,36 @@ impl DjustConfig {
     /// Sets [`DjustConfig::heartbeat_interval`].
     pub fn with_heartbeat_interval(mut self, interval: Duration) -> Self {
         self.heartbeat_interval = interval;
+        self
+    }
+
+    /// Sets the presence backend (the spec's `presence_backend`: memory or redis).
+    pub fn with_presence_backend(mut self, backend: PresenceBackendKind) -> Self {
+        self.presence.backend = backend;
+        self
+    }
+
+    /// Sets the presence heartbeat interval (the spec's `presence_heartbeat_interval`; the same
+    /// setting as [`DjustConfig::heartbeat_interval`]).
+    pub fn with_presence_heartbeat_interval(self, interval: Duration) -> Self {
+        self.with_heartbeat_interval(interval)
+    }
+
+    /// Sets the presence timeout (the spec's `presence_timeout`).
+    pub fn with_presence_timeout(mut self, timeout: Duration) -> Self {
+        self.presence.timeout = timeout;
+        self
+    }
+
+    /// Sets the presence reconnect grace.
+    pub fn with_presence_reconnect_grace(mut self, grace: Duration) -> Self {
+        self.presence.reconnect_grace = grace;
+        self
+    }
+
+    /// Sets the Redis URL of the `redis` presence backend.
+    pub fn with_redis_url(mut self, url: impl Into<String>) -> Self {
+        self.presence.redis_url = Some(url.into());
         self
     }
 
@@ -202,8 +238,44 @@ impl DjustConfig {
         if let Some(v) = parse(&lookup, "DJUST_SECURE_COOKIE")? {
             cfg.secure_cookie = v;
         }
+        cfg.read_presence_env(&lookup)?;
         cfg.validate()?;
         Ok(cfg)
+    }
+
+    fn read_presence_env(
+        &mut self,
+        lookup: &impl Fn(&str) -> Option<String>,
+    ) -> Result<(), BuildError> {
+        let secs = |name: &str| lookup(name).map(|raw| parse_secs(name, &raw)).transpose();
+        if let Some(raw) = lookup("DJUST_PRESENCE_BACKEND") {
+            self.presence.backend = raw
+                .parse()
+                .map_err(|e| BuildError::Config(format!("DJUST_PRESENCE_BACKEND={raw:?}: {e}")))?;
+        }
+        if let Some(v) = secs("DJUST_PRESENCE_HEARTBEAT_INTERVAL")? {
+            if lookup("DJUST_HEARTBEAT_INTERVAL_MS").is_some() {
+                return Err(BuildError::Config(
+                    "DJUST_PRESENCE_HEARTBEAT_INTERVAL and DJUST_HEARTBEAT_INTERVAL_MS are the same \
+                     setting; set only one"
+                        .into(),
+                ));
+            }
+            self.heartbeat_interval = v;
+        }
+        if let Some(v) = secs("DJUST_PRESENCE_TIMEOUT")? {
+            self.presence.timeout = v;
+        }
+        if let Some(v) = secs("DJUST_PRESENCE_RECONNECT_GRACE")? {
+            self.presence.reconnect_grace = v;
+        }
+        if let Some(v) = parse(lookup, "DJUST_PRESENCE_MAX_META_BYTES")? {
+            self.presence.max_meta_bytes = v;
+        }
+        if let Some(v) = lookup("DJUST_REDIS_URL") {
+            self.presence.redis_url = Some(v);
+        }
+        Ok(())
     }
 
     /// Checks the values make sense together.
@@ -259,6 +331,7 @@ impl DjustConfig {
                 key.len()
             ));
         }
+        self.presence.engine_config(self.heartbeat_interval)?;
         Ok(())
     }
 }
@@ -342,5 +415,64 @@ mod tests {
     fn debug_redacts_the_secret() {
         let cfg = DjustConfig::default().with_secret_key("s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t");
         assert!(!format!("{cfg:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn presence_settings_come_from_the_spec_named_variables() {
+        let cfg = DjustConfig::from_lookup(lookup(&[
+            ("DJUST_PRESENCE_BACKEND", "memory"),
+            ("DJUST_PRESENCE_HEARTBEAT_INTERVAL", "10"),
+            ("DJUST_PRESENCE_TIMEOUT", "25.5"),
+            ("DJUST_PRESENCE_RECONNECT_GRACE", "2"),
+        ]))
+        .unwrap();
+        assert_eq!(cfg.presence.backend, PresenceBackendKind::Memory);
+        assert_eq!(cfg.heartbeat_interval, Duration::from_secs(10));
+        assert_eq!(cfg.presence.timeout, Duration::from_millis(25_500));
+        assert_eq!(cfg.presence.reconnect_grace, Duration::from_secs(2));
+        let engine = cfg.presence.engine_config(cfg.heartbeat_interval).unwrap();
+        assert_eq!(engine.presence_timeout, Duration::from_millis(25_500));
+    }
+
+    #[test]
+    fn bad_presence_values_name_their_variable() {
+        for (vars, needle) in [
+            (
+                vec![("DJUST_PRESENCE_TIMEOUT", "soon")],
+                "DJUST_PRESENCE_TIMEOUT",
+            ),
+            (
+                vec![("DJUST_PRESENCE_TIMEOUT", "-1")],
+                "DJUST_PRESENCE_TIMEOUT",
+            ),
+            (
+                vec![("DJUST_PRESENCE_HEARTBEAT_INTERVAL", "x")],
+                "DJUST_PRESENCE_HEARTBEAT_INTERVAL",
+            ),
+            (
+                vec![("DJUST_PRESENCE_BACKEND", "postgres")],
+                "DJUST_PRESENCE_BACKEND",
+            ),
+            (vec![("DJUST_PRESENCE_BACKEND", "redis")], "DJUST_REDIS_URL"),
+            (
+                vec![
+                    ("DJUST_PRESENCE_HEARTBEAT_INTERVAL", "30"),
+                    ("DJUST_PRESENCE_TIMEOUT", "20"),
+                ],
+                "DJUST_PRESENCE_TIMEOUT",
+            ),
+            (
+                vec![
+                    ("DJUST_PRESENCE_HEARTBEAT_INTERVAL", "30"),
+                    ("DJUST_HEARTBEAT_INTERVAL_MS", "100"),
+                ],
+                "set only one",
+            ),
+        ] {
+            let err = DjustConfig::from_lookup(lookup(&vars))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(needle), "{vars:?}: {err}");
+        }
     }
 }

@@ -24,6 +24,9 @@ pub enum ViewError {
     /// A value could not be serialized into the template context.
     #[error("context value could not be serialized: {0}")]
     Serialize(#[from] serde_json::Error),
+    /// A presence call failed (bad meta, unresolvable key, ...).
+    #[error("presence: {0}")]
+    Presence(#[from] djust_presence::PresenceError),
     /// Any other application error.
     #[error("{0}")]
     Other(Box<dyn StdError + Send + Sync + 'static>),

@@ -62,6 +62,7 @@ mod context;
 mod error;
 mod http;
 mod params;
+pub mod presence;
 mod protocol;
 mod render;
 mod routes;

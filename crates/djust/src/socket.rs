@@ -10,25 +10,12 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use crate::error::ViewError;
+use crate::presence::PresenceLink;
 use crate::session::Identity;
 
-/// A connection's unique id: random 64 bits, unique across processes with overwhelming
-/// probability (a multi-process presence backend shares these ids).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub struct ConnId(pub u64);
-
-impl ConnId {
-    /// A fresh random id.
-    pub fn random() -> Self {
-        Self(rand::random())
-    }
-}
-
-impl fmt::Display for ConnId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:016x}", self.0)
-    }
-}
+/// A connection's unique id: 128 random bits, the same id the presence engine tracks the
+/// connection under (a multi-process presence backend shares these ids).
+pub use djust_presence::ConnId;
 
 /// A message for a view's `handle_info`: any `Send + 'static` value, recovered by type.
 pub struct Info(Box<dyn Any + Send>);
@@ -141,6 +128,7 @@ pub struct Socket {
     state: Arc<http::Extensions>,
     pushed: Vec<PushEvent>,
     disconnect_requested: bool,
+    presence: PresenceLink,
 }
 
 impl Socket {
@@ -149,9 +137,12 @@ impl Socket {
         connected: bool,
         info: InfoSender,
         state: Arc<http::Extensions>,
+        presence: djust_presence::Presence,
     ) -> Self {
+        let conn_id = ConnId::random();
         Self {
-            conn_id: ConnId::random(),
+            presence: PresenceLink::new(presence, conn_id),
+            conn_id,
             identity,
             connected,
             info,
@@ -215,6 +206,10 @@ impl Socket {
         self.disconnect_requested = true;
     }
 
+    pub(crate) fn presence_link(&self) -> &PresenceLink {
+        &self.presence
+    }
+
     pub(crate) fn take_pushed(&mut self) -> Vec<PushEvent> {
         std::mem::take(&mut self.pushed)
     }
@@ -250,10 +245,17 @@ mod tests {
     fn pushes_are_dropped_while_not_connected() {
         let (tx, _rx) = InfoSender::channel();
         let id = Identity::new(None, "k".into());
-        let mut s = Socket::new(id.clone(), false, tx.clone(), Arc::default());
+        let engine = djust_presence::Presence::new(Default::default()).unwrap();
+        let mut s = Socket::new(
+            id.clone(),
+            false,
+            tx.clone(),
+            Arc::default(),
+            engine.clone(),
+        );
         s.push_event("x", 1).unwrap();
         assert!(s.take_pushed().is_empty());
-        let mut s = Socket::new(id, true, tx, Arc::default());
+        let mut s = Socket::new(id, true, tx, Arc::default(), engine);
         s.push_event("x", serde_json::json!({"a": 1})).unwrap();
         assert_eq!(s.take_pushed()[0].payload["a"], 1);
     }

@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use djust_presence::PresenceRecord;
 use http::HeaderMap;
 
 use crate::context::Context;
@@ -51,6 +52,19 @@ pub trait LiveView: HandleEvent + Sized + Send + 'static {
     /// liveness elsewhere, e.g. presence.
     fn handle_heartbeat(&mut self, socket: &mut Socket) {
         let _ = socket;
+    }
+
+    /// Another user joined this view's presence group (the spec's `handle_presence_join`).
+    /// Called on every other view of the group, once per user — not for a second tab of a
+    /// user already present, and never for the view's own user.
+    fn handle_presence_join(&mut self, presence: &PresenceRecord, socket: &mut Socket) {
+        let _ = (presence, socket);
+    }
+
+    /// A user left this view's presence group: their last connection closed, timed out, or
+    /// did not come back within the reconnect grace (the spec's `handle_presence_leave`).
+    fn handle_presence_leave(&mut self, presence: &PresenceRecord, socket: &mut Socket) {
+        let _ = (presence, socket);
     }
 
     /// The connection is ending; `reason` tells a clean close from an abnormal drop.

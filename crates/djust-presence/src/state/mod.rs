@@ -372,11 +372,16 @@ impl State {
 
     /// The changes that recreate this process's own entries, key by key in key order.
     pub(crate) fn local_changes(&self) -> Vec<ConnChange> {
+        self.node_changes(self.local)
+    }
+
+    /// The changes that recreate the entries `node` owns in this state, key by key in key order.
+    pub(crate) fn node_changes(&self, node: NodeId) -> Vec<ConnChange> {
         let mut keys: Vec<&KeyState> = self.keys.values().collect();
         keys.sort_unstable_by(|a, b| a.key().cmp(b.key()));
         let mut out = Vec::new();
         for ks in keys {
-            ks.changes_of(self.local, &mut out);
+            ks.changes_of(node, &mut out);
         }
         out
     }

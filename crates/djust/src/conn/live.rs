@@ -16,6 +16,8 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::{Instant, Sleep};
 
+mod presence;
+
 use super::io::{self, Transport};
 use super::rate::{HeldEvent, HeldEvents, TokenBucket};
 use super::{ConnInit, MountTarget};
@@ -35,7 +37,13 @@ pub(crate) async fn run_view<V: LiveView, T: Transport>(
     target: MountTarget,
 ) {
     let (info, info_rx) = InfoSender::channel();
-    let mut socket = Socket::new(init.identity.clone(), true, info, app.state.clone());
+    let mut socket = Socket::new(
+        init.identity.clone(),
+        true,
+        info,
+        app.state.clone(),
+        app.presence.clone(),
+    );
     let req = MountRequest {
         path: target.path,
         params: target.params,
@@ -59,6 +67,8 @@ pub(crate) async fn run_view<V: LiveView, T: Transport>(
             tracing::warn!(path = %req.path, error = %err, "djust: mount failed");
             io::send_error(&mut io, reference, code, &err.to_string()).await;
             io::close(&mut io, close_code, "mount failed").await;
+            // `mount` may have tracked presence before failing.
+            socket.presence_link().terminate(true);
             return;
         }
     };
@@ -69,6 +79,7 @@ pub(crate) async fn run_view<V: LiveView, T: Transport>(
             io::send_error(&mut io, reference, code::RENDER_FAILED, &err.to_string()).await;
             io::close(&mut io, close::MOUNT_ERROR, "render failed").await;
             view.terminate(&CloseReason::Server, &mut socket).await;
+            socket.presence_link().terminate(true);
             return;
         }
     };
@@ -101,6 +112,7 @@ pub(crate) async fn run_view<V: LiveView, T: Transport>(
         last_seen: now,
         idle: Box::pin(tokio::time::sleep_until(now + config.idle_timeout)),
         info_open: true,
+        presence_sub: None,
         view,
         socket,
         io,
@@ -114,6 +126,7 @@ pub(crate) async fn run_view<V: LiveView, T: Transport>(
     };
     tracing::debug!(conn = %live.socket.conn_id(), ?reason, "djust: connection closed");
     live.view.terminate(&reason, &mut live.socket).await;
+    live.socket.presence_link().terminate(reason.is_clean());
     match reason {
         CloseReason::Server => {
             io::close(&mut live.io, close::SERVER_CLOSE, "closed by server").await;
@@ -144,6 +157,8 @@ struct Live<V, T> {
     io: T,
     info_rx: UnboundedReceiver<Control>,
     info_open: bool,
+    /// The view's presence subscription (see `presence.rs`), polled like `info_rx`.
+    presence_sub: Option<djust_presence::Subscription>,
     app: Arc<App>,
     /// The DOM the client has (as of the last frame sent).
     tree: Tree,
@@ -166,6 +181,7 @@ struct Live<V, T> {
 impl<V: LiveView, T: Transport> Live<V, T> {
     async fn run(&mut self) -> CloseReason {
         loop {
+            self.sync_presence();
             let flow = tokio::select! {
                 // The render deadline goes first so a flood of frames cannot postpone it.
                 biased;
@@ -173,6 +189,9 @@ impl<V: LiveView, T: Transport> Live<V, T> {
                 msg = self.io.recv() => self.on_message(msg).await,
                 ctl = self.info_rx.recv(), if !self.armed && self.info_open => {
                     self.on_control(ctl).await
+                }
+                ev = presence::recv(&mut self.presence_sub), if !self.armed && self.presence_sub.is_some() => {
+                    self.on_presence(ev)
                 }
                 () = &mut self.rate_wake, if self.resync_held || !self.held.is_empty() => {
                     self.release_held().await
@@ -263,6 +282,7 @@ impl<V: LiveView, T: Transport> Live<V, T> {
                 coalesce,
             } => self.on_event(reference, name, payload, coalesce).await,
             ClientFrame::Heartbeat { reference } => {
+                self.socket.presence_link().heartbeat();
                 self.view.handle_heartbeat(&mut self.socket);
                 let frame = ServerFrame::Heartbeat {
                     reference: reference.as_ref(),
@@ -440,6 +460,8 @@ impl<V: LiveView, T: Transport> Live<V, T> {
                 Err(_) => break,
             }
         }
+        self.sync_presence();
+        self.drain_presence();
         let html = match crate::render::render_view(&self.app.templates, &self.view, &self.socket) {
             Ok((_, html)) => html,
             Err(err) => {

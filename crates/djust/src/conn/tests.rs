@@ -118,6 +118,8 @@ fn start(config: DjustConfig, closes: Closes) -> Client {
         sessions: Sessions::new(Some(&[7; 32]), false),
         state: Arc::new(state),
         layout: DEFAULT_LAYOUT.to_owned(),
+        presence: djust_presence::Presence::new(Default::default()).unwrap(),
+        sweeper: None,
     });
     let mut routes = Routes::new();
     routes

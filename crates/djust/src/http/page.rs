@@ -42,7 +42,13 @@ async fn page<V: LiveView>(
         .unwrap_or_default();
     // The static render has no connection: its info channel and pushed events go nowhere.
     let (info, _info_rx) = InfoSender::channel();
-    let mut socket = Socket::new(identity.clone(), false, info, app.state.clone());
+    let mut socket = Socket::new(
+        identity.clone(),
+        false,
+        info,
+        app.state.clone(),
+        app.presence.clone(),
+    );
     let req = MountRequest {
         path: path.to_owned(),
         params,

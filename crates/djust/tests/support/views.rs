@@ -304,7 +304,7 @@ impl SpecEditor {
 // ---------------------------------------------------------------- router
 
 /// Test middleware: `x-test-user: 7:alice` makes the request authenticated.
-async fn auth_from_header(mut req: Request, next: Next) -> Response {
+pub async fn auth_from_header(mut req: Request, next: Next) -> Response {
     let user = req
         .headers()
         .get("x-test-user")

@@ -1,0 +1,85 @@
+//! The connection loop's presence side: polling the view's subscription, calling the join and
+//! leave hooks, delivering broadcasts, and marking the view dirty for a coalesced re-render.
+
+use std::sync::Arc;
+
+use djust_presence::{EventKind, PresenceEvent, Subscription};
+
+use super::{Flow, Live};
+use crate::conn::io::Transport;
+use crate::view::LiveView;
+
+/// The next event of `sub`, or never if there is no subscription (a disabled `select!` arm).
+pub(super) async fn recv(sub: &mut Option<Subscription>) -> Option<Arc<PresenceEvent>> {
+    match sub {
+        Some(sub) => sub.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+impl<V: LiveView, T: Transport> Live<V, T> {
+    /// Takes a subscription the view made during its last callback (track or a key move).
+    /// Replacing the old one drops it, which unsubscribes.
+    pub(super) fn sync_presence(&mut self) {
+        if let Some(sub) = self.socket.presence_link().take_subscription() {
+            self.presence_sub = Some(sub);
+        }
+    }
+
+    /// One event woke the loop: handle it and arm the render; the rest of the tick's events
+    /// are drained at the deadline.
+    pub(super) fn on_presence(&mut self, event: Option<Arc<PresenceEvent>>) -> Flow {
+        match event {
+            Some(event) => {
+                self.handle_presence(&event);
+                self.mark_dirty();
+            }
+            // The engine is gone (shutdown): stop polling.
+            None => self.presence_sub = None,
+        }
+        Flow::Continue
+    }
+
+    /// Handles the events queued during the tick, at most as many as were queued when the
+    /// drain started (a producer faster than this loop must not keep it from rendering).
+    pub(super) fn drain_presence(&mut self) {
+        // Taken out so the hooks can borrow `self`; a hook that subscribes anew (a key move)
+        // puts its subscription in place, and the old one is then dropped.
+        let Some(mut sub) = self.presence_sub.take() else {
+            return;
+        };
+        for _ in 0..MAX_DRAIN {
+            let Ok(event) = sub.try_recv() else { break };
+            self.handle_presence(&event);
+            if self.presence_sub.is_some() {
+                return;
+            }
+        }
+        self.presence_sub = Some(sub);
+    }
+
+    fn handle_presence(&mut self, event: &PresenceEvent) {
+        let own = self.socket.presence_link().own_user_id();
+        let is_own = |id: &str| own.as_deref() == Some(id);
+        match &event.kind {
+            EventKind::Join(record) if !is_own(record.id()) => {
+                self.view.handle_presence_join(record, &mut self.socket);
+            }
+            EventKind::Leave(record) if !is_own(record.id()) => {
+                self.view.handle_presence_leave(record, &mut self.socket);
+            }
+            EventKind::Broadcast { event, payload } => {
+                if let Err(err) = self.socket.push_event(event.as_ref(), &**payload) {
+                    tracing::warn!(conn = %self.socket.conn_id(), error = %err, "djust: broadcast not delivered");
+                }
+            }
+            // Updates and cursor moves only need the re-render the caller arms.
+            _ => {}
+        }
+        // A hook may have moved or dropped the presence.
+        self.sync_presence();
+    }
+}
+
+/// Upper bound of events handled per render, so a flood cannot starve the WebSocket.
+const MAX_DRAIN: usize = 100_000;

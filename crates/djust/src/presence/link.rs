@@ -1,0 +1,287 @@
+//! [`LivePresence`]: one connection's presence state, shared between the view (which calls
+//! `track_presence` & co. through [`super::PresenceMixin`]) and the connection task (which
+//! polls the subscription, forwards heartbeats and untracks on close).
+//!
+//! Why a shared link rather than a subscription owned by the view: the connection task must
+//! poll the subscription in the same `select!` as the WebSocket and the info channel, without
+//! an extra task per connection (a forwarding task would be woken once per event — at 200
+//! users × 20 Hz that is 800k wake-ups a second). The view hands a new subscription over
+//! through the link; the task takes it after every callback.
+
+use std::fmt;
+use std::sync::Arc;
+
+use djust_presence::{
+    ConnId, Presence, PresenceError, PresenceRecord, Subscription, UntrackReason,
+};
+use parking_lot::Mutex;
+use serde_json::Value;
+
+use super::cursors::Cursors;
+use crate::socket::Socket;
+
+/// What the view and the connection task share.
+#[derive(Default)]
+struct LinkState {
+    /// The key this connection is subscribed to (and tracked on, if `tracked`).
+    key: Option<String>,
+    tracked: bool,
+    user_id: Option<Arc<str>>,
+    meta: Option<Value>,
+    /// Cursor sequence number: the engine ignores a move older than the last one applied.
+    seq: u64,
+    /// A subscription made by the view that the connection task has not taken yet.
+    handover: Option<Subscription>,
+}
+
+/// One connection's link to the presence engine (kept in its [`Socket`]).
+#[derive(Clone)]
+pub(crate) struct PresenceLink {
+    state: Arc<Mutex<LinkState>>,
+    engine: Presence,
+    conn: ConnId,
+}
+
+impl PresenceLink {
+    pub(crate) fn new(engine: Presence, conn: ConnId) -> Self {
+        Self {
+            state: Arc::default(),
+            engine,
+            conn,
+        }
+    }
+
+    /// A subscription the view made since the last call, if any.
+    pub(crate) fn take_subscription(&self) -> Option<Subscription> {
+        self.state.lock().handover.take()
+    }
+
+    /// The presence user id this connection is tracked as: the view is not told about its own
+    /// user's joins and leaves.
+    pub(crate) fn own_user_id(&self) -> Option<Arc<str>> {
+        let state = self.state.lock();
+        if state.tracked {
+            state.user_id.clone()
+        } else {
+            None
+        }
+    }
+
+    /// The client's heartbeat: keeps this connection's entries alive (and re-tracks them if
+    /// they had expired).
+    pub(crate) fn heartbeat(&self) {
+        if self.state.lock().tracked {
+            self.engine.heartbeat(self.conn);
+        }
+    }
+
+    /// The connection ended: a clean close untracks at once, a drop after the reconnect grace.
+    pub(crate) fn terminate(&self, clean: bool) {
+        let reason = if clean {
+            UntrackReason::Clean
+        } else {
+            UntrackReason::Abnormal
+        };
+        let mut state = self.state.lock();
+        if state.tracked {
+            self.engine.untrack_all(self.conn, reason);
+            state.tracked = false;
+        }
+        state.handover = None;
+    }
+}
+
+/// A view's handle on presence for its connection: the state behind the spec's
+/// `PresenceMixin`. Create it in `mount` with [`LivePresence::new`], keep it in a
+/// `#[serde(skip)]` field, and return it from [`super::PresenceMixin::presence`].
+///
+/// During the HTTP GET's static render (`socket.connected() == false`) tracking is remembered
+/// (so the key and meta are known) but not sent to the engine: only a live WebSocket
+/// connection makes a user present.
+#[derive(Clone)]
+pub struct LivePresence {
+    link: PresenceLink,
+    connected: bool,
+    default_user_id: Arc<str>,
+}
+
+impl fmt::Debug for LivePresence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.link.state.lock();
+        f.debug_struct("LivePresence")
+            .field("conn", &self.link.conn)
+            .field("key", &state.key)
+            .field("tracked", &state.tracked)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LivePresence {
+    /// The presence handle of the connection behind `socket`.
+    pub fn new(socket: &Socket) -> Self {
+        Self {
+            link: socket.presence_link().clone(),
+            connected: socket.connected(),
+            default_user_id: Arc::from(socket.identity().user_id()),
+        }
+    }
+
+    /// The default presence user id: the authenticated user's id, else `anon_{session_key}`.
+    pub fn default_user_id(&self) -> &str {
+        &self.default_user_id
+    }
+
+    /// The application's presence engine, for what the mixins don't cover.
+    pub fn engine(&self) -> &Presence {
+        &self.link.engine
+    }
+
+    /// This connection's id in the presence engine.
+    pub fn conn_id(&self) -> ConnId {
+        self.link.conn
+    }
+
+    /// The key this connection is tracked on or subscribed to, if any.
+    pub fn key(&self) -> Option<String> {
+        self.link.state.lock().key.clone()
+    }
+
+    /// The meta last passed to `track_presence` / `update_presence` (the spec's
+    /// `_presence_meta`).
+    pub fn meta(&self) -> Option<Value> {
+        self.link.state.lock().meta.clone()
+    }
+
+    /// True while this connection is tracked in the engine.
+    pub fn is_tracked(&self) -> bool {
+        self.link.state.lock().tracked
+    }
+
+    /// Tracks this connection on `key` as `user_id` (moving it if it was tracked on another
+    /// key) and subscribes the view to the key's events.
+    pub(crate) fn track(
+        &self,
+        key: String,
+        user_id: &str,
+        meta: Value,
+    ) -> Result<(), PresenceError> {
+        let engine = &self.link.engine;
+        let mut state = self.link.state.lock();
+        if !self.connected {
+            // Static render: nothing is tracked, but validate so the error shows up on the
+            // page request already rather than only over the WebSocket.
+            djust_presence::check_meta(&meta, engine.config().max_meta_bytes)?;
+            state.key = Some(key);
+            state.user_id = Some(Arc::from(user_id));
+            state.meta = Some(meta);
+            return Ok(());
+        }
+        let old_key = state.key.clone();
+        let moving = old_key.as_deref().is_some_and(|old| old != key);
+        // Track first so a bad meta leaves everything as it was.
+        engine.track(&key, self.link.conn, user_id, meta.clone())?;
+        if moving
+            && state.tracked
+            && let Some(old) = old_key.as_deref()
+        {
+            engine.untrack(old, self.link.conn, UntrackReason::Clean);
+        }
+        if moving || old_key.is_none() {
+            // Subscribe after tracking: the own join is part of the snapshot, not an event.
+            state.handover = Some(engine.subscribe(&key));
+        }
+        state.key = Some(key);
+        state.tracked = true;
+        state.user_id = Some(Arc::from(user_id));
+        state.meta = Some(meta);
+        Ok(())
+    }
+
+    /// Stops tracking; the view stays subscribed and keeps seeing the others.
+    pub(crate) fn untrack(&self) {
+        let mut state = self.link.state.lock();
+        if let (true, Some(key)) = (state.tracked, state.key.as_deref()) {
+            self.link
+                .engine
+                .untrack(key, self.link.conn, UntrackReason::Clean);
+        }
+        state.tracked = false;
+    }
+
+    /// Replaces this connection's meta (e.g. a typing flag).
+    pub(crate) fn update(&self, meta: Value) -> Result<(), PresenceError> {
+        let mut state = self.link.state.lock();
+        match (self.connected && state.tracked, state.key.as_deref()) {
+            (true, Some(key)) => self
+                .link
+                .engine
+                .update_meta(key, self.link.conn, meta.clone())?,
+            (false, Some(_)) => {
+                djust_presence::check_meta(&meta, self.link.engine.config().max_meta_bytes)?
+            }
+            (_, None) => return Err(PresenceError::NoKey),
+        }
+        state.meta = Some(meta);
+        Ok(())
+    }
+
+    /// The key to read from: the tracked/subscribed one, else `fallback` (e.g. during a render
+    /// before `track_presence` was called).
+    fn read_key(
+        &self,
+        fallback: impl FnOnce() -> Result<String, PresenceError>,
+    ) -> Result<String, PresenceError> {
+        match self.key() {
+            Some(key) => Ok(key),
+            None => fallback(),
+        }
+    }
+
+    pub(crate) fn list(
+        &self,
+        fallback: impl FnOnce() -> Result<String, PresenceError>,
+    ) -> Result<Vec<PresenceRecord>, PresenceError> {
+        Ok(self.link.engine.list(&self.read_key(fallback)?))
+    }
+
+    pub(crate) fn count(
+        &self,
+        fallback: impl FnOnce() -> Result<String, PresenceError>,
+    ) -> Result<usize, PresenceError> {
+        Ok(self.link.engine.count(&self.read_key(fallback)?))
+    }
+
+    pub(crate) fn broadcast(&self, event: &str, payload: Value) -> Result<(), PresenceError> {
+        let key = self.key().ok_or(PresenceError::NoKey)?;
+        if self.connected {
+            self.link.engine.broadcast(&key, event, payload);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn update_cursor(&self, x: f64, y: f64) -> Result<(), PresenceError> {
+        let mut state = self.link.state.lock();
+        let Some(key) = state.key.clone() else {
+            return Err(PresenceError::NoKey);
+        };
+        if !self.connected {
+            return Ok(());
+        }
+        state.seq += 1;
+        let seq = state.seq;
+        drop(state);
+        self.link
+            .engine
+            .update_cursor(&key, self.link.conn, seq, x, y)
+            .map(|_| ())
+    }
+
+    pub(crate) fn cursors_except(
+        &self,
+        user_id: &str,
+        fallback: impl FnOnce() -> Result<String, PresenceError>,
+    ) -> Result<Cursors, PresenceError> {
+        let key = self.read_key(fallback)?;
+        Ok(Cursors::new(self.link.engine.cursors_except(&key, user_id)))
+    }
+}
