@@ -29,7 +29,7 @@ async fn a_process_started_late_catches_up_from_redis_with_cursors_and_graces() 
     a.presence.update_cursor(KEY, t1, 4, 10.0, 20.0).unwrap();
     a.presence.untrack(KEY, t2, UntrackReason::Abnormal); // bob within his reconnect grace
     // Wait until A's hash holds ~epoch, ~seq, three connections and one cursor.
-    let mut raw = server.raw().await;
+    let mut raw = common::raw(&server).await;
     let hash = format!("djust:presence:node:{}", a.presence.node_id());
     let deadline = std::time::Instant::now() + WAIT;
     while raw.hlen::<_, usize>(&hash).await.unwrap() != 6 {
@@ -79,7 +79,7 @@ async fn shutdown_removes_the_process_everywhere_at_once() {
     })
     .await;
     assert_eq!(drain(&mut on_b), ["leave:alice"]);
-    let mut raw = server.raw().await;
+    let mut raw = common::raw(&server).await;
     let nodes: Vec<String> = raw.zrange("djust:presence:nodes", 0, -1).await.unwrap();
     assert_eq!(nodes, [b.presence.node_id().to_string()]);
     let exists: bool = raw
@@ -132,7 +132,7 @@ async fn a_process_declared_dead_while_alive_registers_again() {
     let mut on_b = b.presence.subscribe(KEY);
     // What a survivor does to a process it thinks dead (e.g. A was paused longer than the timeout).
     let node_a = a.presence.node_id().to_string();
-    let mut raw = server.raw().await;
+    let mut raw = common::raw(&server).await;
     let _: () = raw.zrem("djust:presence:nodes", &node_a).await.unwrap();
     let _: () = raw
         .del(format!("djust:presence:node:{node_a}"))
@@ -164,7 +164,7 @@ async fn garbage_and_gaps_on_the_channel_are_survived() {
         return;
     };
     let (a, b) = (node(&server).await, node(&server).await);
-    let mut raw = server.raw().await;
+    let mut raw = common::raw(&server).await;
     let node_a = a.presence.node_id();
     for garbage in [
         "hello".to_owned(),

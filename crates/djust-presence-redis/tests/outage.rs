@@ -90,7 +90,7 @@ async fn redis_restarted_mid_session_recovers_the_exact_state() {
     );
 
     // Redis holds both processes again, and replication goes on.
-    let mut raw = server.raw().await;
+    let mut raw = common::raw(&server).await;
     let nodes: Vec<String> = raw.zrange("djust:presence:nodes", 0, -1).await.unwrap();
     assert_eq!(nodes.len(), 2);
     let mut on_b = b.presence.subscribe(KEY);

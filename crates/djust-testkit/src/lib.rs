@@ -27,6 +27,7 @@ mod binaries;
 mod driver;
 mod error;
 mod page;
+mod redis;
 mod serve;
 
 pub use binaries::{find_binary, in_ci, require_binary};
@@ -34,4 +35,5 @@ pub use driver::{Browser, CHROMIUM_FLAGS, WINDOW_SIZE, browser, try_browser};
 pub use error::TestkitError;
 pub use fantoccini;
 pub use page::{DEFAULT_WAIT, Page};
+pub use redis::{RedisServer, free_port};
 pub use serve::{StaticFiles, StaticServer, serve_dir_or_files};

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use axum::extract::ws::WebSocket;
 
 use djust_presence::{Presence, SweeperHandle};
+use djust_presence_redis::{RedisConfig, RedisHandle, RedisPresence};
 
 use crate::config::DjustConfig;
 use crate::error::BuildError;
@@ -25,9 +26,10 @@ pub(crate) struct App {
     pub(crate) state: Arc<http::Extensions>,
     pub(crate) layout: String,
     pub(crate) presence: Presence,
-    /// Keeps the presence sweeper running as long as the router lives (it stops on drop).
+    /// Keeps the presence sweeper (and the Redis driver's handle) for as long as the router
+    /// lives: the sweeper stops when dropped. `None` when the app supplied its own engine.
     #[allow(dead_code)] // held for its Drop
-    pub(crate) sweeper: Option<SweeperHandle>,
+    pub(crate) sweeper: Option<PresenceTasks>,
 }
 
 /// Entry point: `Djust::builder()`.
@@ -166,24 +168,47 @@ impl DjustBuilder {
     }
 }
 
-/// The embedded presence engine for `config`, with its sweeper running.
-fn build_presence(config: &DjustConfig) -> Result<(Presence, Option<SweeperHandle>), BuildError> {
-    if config.presence.backend == PresenceBackendKind::Redis {
-        // Connecting is asynchronous and needs the `djust-presence-redis` crate: the app
-        // builds that engine itself and passes it to `DjustBuilder::presence`.
-        return Err(BuildError::Config(
-            "presence backend \"redis\" (DJUST_PRESENCE_BACKEND) needs an engine connected to Redis: \
-             build it with djust-presence-redis and pass it to DjustBuilder::presence"
-                .into(),
-        ));
-    }
+/// The background tasks of a presence engine built by the runtime.
+pub(crate) struct PresenceTasks {
+    _sweeper: SweeperHandle,
+    _redis: Option<RedisHandle>,
+}
+
+/// The presence engine for `config` (memory, or Redis-replicated), with its tasks running.
+///
+/// The Redis backend is started without waiting for Redis: a process can start while Redis is
+/// down, serves its own users meanwhile, and publishes its state once Redis is reachable (the
+/// driver logs the outage and retries with backoff).
+fn build_presence(config: &DjustConfig) -> Result<(Presence, Option<PresenceTasks>), BuildError> {
     let engine_config = config.presence.engine_config(config.heartbeat_interval)?;
-    let engine =
-        Presence::new(engine_config).map_err(|e| BuildError::Config(format!("presence: {e}")))?;
-    let sweeper = engine.spawn_sweeper().map_err(|e| {
-        BuildError::Config(format!(
-            "presence: {e} (build the router inside the Tokio runtime, e.g. in #[tokio::main])"
-        ))
-    })?;
-    Ok((engine, Some(sweeper)))
+    let runtime_hint = "build the router inside the Tokio runtime, e.g. in #[tokio::main]";
+    let fail = |what: &str, e: &dyn std::fmt::Display| BuildError::Config(format!("{what}: {e}"));
+    let (engine, redis) = match config.presence.backend {
+        PresenceBackendKind::Memory => {
+            let engine = Presence::new(engine_config).map_err(|e| fail("presence", &e))?;
+            (engine, None)
+        }
+        PresenceBackendKind::Redis => {
+            let url = config.presence.redis_url.clone().unwrap_or_default();
+            let redis = RedisPresence::new(RedisConfig::new(url))
+                .map_err(|e| fail("presence backend redis (DJUST_REDIS_URL)", &e))?;
+            let engine = Presence::builder()
+                .config(engine_config)
+                .backend(redis.backend())
+                .build()
+                .map_err(|e| fail("presence", &e))?;
+            let handle = redis
+                .start(&engine)
+                .map_err(|e| fail("presence backend redis", &format!("{e} ({runtime_hint})")))?;
+            (engine, Some(handle))
+        }
+    };
+    let sweeper = engine
+        .spawn_sweeper()
+        .map_err(|e| fail("presence", &format!("{e} ({runtime_hint})")))?;
+    let tasks = PresenceTasks {
+        _sweeper: sweeper,
+        _redis: redis,
+    };
+    Ok((engine, Some(tasks)))
 }

@@ -2,101 +2,22 @@
 //! through it, and polling with a deadline.
 #![allow(dead_code)] // each test file uses its own subset
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use djust_presence::{EventKind, Presence, PresenceConfig, PresenceEvent, Subscription};
 use djust_presence_redis::{RedisConfig, RedisHandle, RedisPresence, RedisStatus};
 
-/// A `redis-server` child process on a free local port, killed on drop.
-pub struct RedisServer {
-    pub port: u16,
-    child: Option<Child>,
-}
+#[allow(unused_imports)] // each test file uses its own subset
+pub use djust_testkit::{RedisServer, free_port};
 
-impl RedisServer {
-    /// Starts one, or returns `None` after a loud SKIP notice when `redis-server` is not installed (a
-    /// panic instead under `CI=true`).
-    pub fn start() -> Option<Self> {
-        if !djust_testkit::require_binary("redis-server") {
-            return None;
-        }
-        let mut server = Self {
-            port: free_port(),
-            child: None,
-        };
-        server.restart();
-        Some(server)
-    }
-
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
-    }
-
-    /// Kills the server with SIGKILL (no clean shutdown, nothing saved).
-    pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// Starts the server again on the same port, empty, and waits until it answers.
-    pub fn restart(&mut self) {
-        self.kill();
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server starts");
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "redis-server did not listen on {}",
-                self.port
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        // Our child must be the one listening (not a process that took the port meanwhile).
-        let exited = self
-            .child
-            .as_mut()
-            .and_then(|c| c.try_wait().ok().flatten());
-        assert!(
-            exited.is_none(),
-            "redis-server exited ({exited:?}): port {} taken?",
-            self.port
-        );
-    }
-
-    /// A plain connection, to look at (or tamper with) what the backend stores.
-    pub async fn raw(&self) -> redis::aio::MultiplexedConnection {
-        redis::Client::open(self.url())
-            .unwrap()
-            .get_multiplexed_async_connection()
-            .await
-            .unwrap()
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-/// A port nobody listens on right now.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+/// A plain connection to `server`, to look at (or tamper with) what the backend stores.
+pub async fn raw(server: &RedisServer) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(server.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap()
 }
 
 /// Short timeouts, so crash and outage tests finish in seconds.

@@ -1,0 +1,130 @@
+/*
+ * collab: the Editor hook (dj-hook="Editor" on the editor container).
+ *
+ * - Applies `content_changed` broadcasts from other connections to the textarea, keeping the
+ *   caret and selection where the user had them. A broadcast whose `origin` is this
+ *   connection's own id (data-conn, rendered by the server) is this tab's own edit coming back
+ *   and is ignored, so two tabs of one user still sync with each other.
+ * - While this tab has typed text not yet sent (the dj-debounce window), a remote change does
+ *   not replace it: the pending send follows and becomes the latest version for everyone.
+ * - Typing indicator: input -> pushEvent("typing", {typing: true}); after TYPING_IDLE_MS
+ *   without input, or on blur -> {typing: false}.
+ *
+ * User data is only ever assigned to `textarea.value`; markup with names (list, cursors,
+ * flash messages) is rendered by the server's autoescaping templates.
+ */
+(function () {
+  "use strict";
+
+  const TYPING_IDLE_MS = 1500;
+  const DEFAULT_DEBOUNCE_MS = 300;
+
+  /**
+   * Where `offset` in `before` lands in `after`: offsets in the common prefix stay, offsets in
+   * the common suffix move with the end of the text, offsets inside the replaced span go to the
+   * end of the replacement. Always within [0, after.length].
+   */
+  function mapOffset(offset, before, after) {
+    const max = Math.min(before.length, after.length);
+    let prefix = 0;
+    while (prefix < max && before.charCodeAt(prefix) === after.charCodeAt(prefix)) prefix++;
+    let suffix = 0;
+    while (
+      suffix < max - prefix &&
+      before.charCodeAt(before.length - 1 - suffix) === after.charCodeAt(after.length - 1 - suffix)
+    ) suffix++;
+    let mapped;
+    if (offset <= prefix) mapped = offset;
+    else if (offset >= before.length - suffix) mapped = offset + (after.length - before.length);
+    else mapped = after.length - suffix;
+    return Math.max(0, Math.min(after.length, mapped));
+  }
+
+  /** Replaces the textarea's text, keeping caret, selection direction and scroll position. */
+  function applyRemote(ta, content) {
+    const before = ta.value;
+    if (before === content) return;
+    const focused = document.activeElement === ta;
+    const start = ta.selectionStart;
+    const end = ta.selectionEnd;
+    const dir = ta.selectionDirection;
+    const scroll = ta.scrollTop;
+    ta.value = content;
+    if (focused) {
+      ta.setSelectionRange(mapOffset(start, before, content), mapOffset(end, before, content), dir);
+    }
+    ta.scrollTop = scroll;
+  }
+
+  const Editor = {
+    mounted() {
+      this.lastInput = 0;
+      this.typing = false;
+      this.typingTimer = null;
+      this.el.addEventListener("input", (e) => {
+        if (e.target.tagName !== "TEXTAREA") return;
+        this.lastInput = Date.now();
+        this.startTyping();
+      });
+      this.el.addEventListener("focusout", (e) => {
+        if (e.target.tagName !== "TEXTAREA") return;
+        // djust sends a pending debounced input on blur: nothing local is unsent any more.
+        this.lastInput = 0;
+        this.stopTyping();
+      });
+      this.handleEvent("content_changed", (payload) => this.onContentChanged(payload));
+    },
+
+    textarea() {
+      return this.el.querySelector("textarea");
+    },
+
+    /** True while typed text is waiting for the dj-debounce timer to send it. */
+    hasUnsentInput() {
+      const ta = this.textarea();
+      if (!ta || !this.lastInput) return false;
+      const ms = parseInt(ta.getAttribute("dj-debounce"), 10);
+      const wait = isNaN(ms) ? DEFAULT_DEBOUNCE_MS : ms;
+      return Date.now() - this.lastInput < wait + 50;
+    },
+
+    onContentChanged(payload) {
+      if (!payload || typeof payload.content !== "string") return;
+      if (payload.origin === this.el.dataset.conn) return;
+      const ta = this.textarea();
+      if (!ta || this.hasUnsentInput()) return;
+      applyRemote(ta, payload.content);
+    },
+
+    startTyping() {
+      clearTimeout(this.typingTimer);
+      this.typingTimer = setTimeout(() => this.stopTyping(), TYPING_IDLE_MS);
+      if (this.typing) return;
+      this.typing = true;
+      this.pushEvent("typing", { typing: true });
+    },
+
+    stopTyping() {
+      clearTimeout(this.typingTimer);
+      this.typingTimer = null;
+      if (!this.typing) return;
+      this.typing = false;
+      this.pushEvent("typing", { typing: false });
+    },
+
+    reconnected() {
+      // A reconnect mounts a fresh view with fresh presence meta: not typing.
+      this.typing = false;
+    },
+
+    destroyed() {
+      clearTimeout(this.typingTimer);
+    },
+  };
+
+  window.djust = window.djust || {};
+  window.djust.hooks = window.djust.hooks || {};
+  window.djust.hooks.Editor = Editor;
+  // Exposed for the browser tests of the caret rule.
+  window.collab = { mapOffset: mapOffset };
+})();

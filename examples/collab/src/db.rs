@@ -1,0 +1,295 @@
+//! The SQLite store: users (name → numeric id, the id that picks a user's colour) and
+//! documents. The file is created, and seeded with one document, on first open.
+//!
+//! One connection behind a mutex: every statement is a primary-key lookup or a single-row write
+//! that takes microseconds, so a pool would only add moving parts. The async methods run the
+//! statement on Tokio's blocking pool so a slow disk never stalls a connection task.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use parking_lot::Mutex;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+/// Title of the document created in an empty database.
+pub const SEED_TITLE: &str = "Welcome to collab";
+
+/// Content of the document created in an empty database.
+pub const SEED_CONTENT: &str = "This document is shared live.\n\n\
+Open it in a second browser (or a private window) and watch the other cursor move.\n\
+Everything typed here is saved and sent to everyone on this page.\n";
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS users (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    name       TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS documents (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    title      TEXT NOT NULL,
+    content    TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    updated_by TEXT
+);
+";
+
+/// What can go wrong talking to the database.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The file could not be opened or created.
+    #[error(
+        "cannot open the SQLite database {path}: {source} (check the --db path and its directory's permissions)"
+    )]
+    Open {
+        /// The path given with `--db`.
+        path: PathBuf,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// A statement failed.
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    /// The blocking task running a statement panicked or was cancelled.
+    #[error("database task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// A signed-up user: the numeric id picks their colour.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    /// Row id (1, 2, ...).
+    pub id: i64,
+    /// The unique name they logged in with.
+    pub name: String,
+}
+
+/// A document with its content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Document {
+    /// Row id; the editor lives at `/doc/{id}`.
+    pub id: i64,
+    /// Title shown in the list.
+    pub title: String,
+    /// The shared text.
+    pub content: String,
+    /// Name of the last editor, if anyone edited it yet.
+    pub updated_by: Option<String>,
+}
+
+/// A cloneable handle to the database.
+#[derive(Clone)]
+pub struct Db {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").finish_non_exhaustive()
+    }
+}
+
+impl Db {
+    /// Opens (creating if needed) the database at `path`, creates the tables and seeds one
+    /// document when there is none.
+    ///
+    /// # Errors
+    /// [`DbError::Open`] naming the path, or [`DbError::Sql`] if the schema cannot be created.
+    pub fn open(path: &Path) -> Result<Db, DbError> {
+        let conn = Connection::open(path).map_err(|source| DbError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+        // Two processes on one file (say, a test reading what the app wrote) wait for each
+        // other briefly instead of failing with SQLITE_BUSY.
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA)?;
+        let count: i64 = conn.query_row("SELECT COUNT(*) FROM documents", [], |r| r.get(0))?;
+        if count == 0 {
+            conn.execute(
+                "INSERT INTO documents (title, content, updated_at) VALUES (?1, ?2, ?3)",
+                params![SEED_TITLE, SEED_CONTENT, now_ms()],
+            )?;
+        }
+        Ok(Db {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` with the connection on the blocking pool.
+    async fn run<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, rusqlite::Error> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        let out = tokio::task::spawn_blocking(move || f(&conn.lock())).await??;
+        Ok(out)
+    }
+
+    /// Every document, oldest first (content left out: the list does not show it).
+    ///
+    /// # Errors
+    /// [`DbError`] if the query fails.
+    pub async fn documents(&self) -> Result<Vec<Document>, DbError> {
+        self.run(|c| {
+            let mut stmt =
+                c.prepare_cached("SELECT id, title, updated_by FROM documents ORDER BY id")?;
+            let rows = stmt.query_map([], |r| {
+                Ok(Document {
+                    id: r.get(0)?,
+                    title: r.get(1)?,
+                    content: String::new(),
+                    updated_by: r.get(2)?,
+                })
+            })?;
+            rows.collect()
+        })
+        .await
+    }
+
+    /// The document `id`, or `None`.
+    ///
+    /// # Errors
+    /// [`DbError`] if the query fails.
+    pub async fn document(&self, id: i64) -> Result<Option<Document>, DbError> {
+        self.run(move |c| {
+            c.query_row(
+                "SELECT id, title, content, updated_by FROM documents WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok(Document {
+                        id: r.get(0)?,
+                        title: r.get(1)?,
+                        content: r.get(2)?,
+                        updated_by: r.get(3)?,
+                    })
+                },
+            )
+            .optional()
+        })
+        .await
+    }
+
+    /// Replaces the content of document `id`; false if there is no such document.
+    ///
+    /// # Errors
+    /// [`DbError`] if the write fails.
+    pub async fn save_content(&self, id: i64, content: &str, by: &str) -> Result<bool, DbError> {
+        let (content, by) = (content.to_owned(), by.to_owned());
+        self.run(move |c| {
+            let n = c.execute(
+                "UPDATE documents SET content = ?2, updated_by = ?3, updated_at = ?4 WHERE id = ?1",
+                params![id, content, by, now_ms()],
+            )?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    /// Creates an empty document and returns its id.
+    ///
+    /// # Errors
+    /// [`DbError`] if the write fails.
+    pub async fn create_document(&self, title: &str) -> Result<i64, DbError> {
+        let title = title.to_owned();
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO documents (title, content, updated_at) VALUES (?1, '', ?2)",
+                params![title, now_ms()],
+            )?;
+            Ok(c.last_insert_rowid())
+        })
+        .await
+    }
+
+    /// The user called `name`, created on first login (names are unique, case-sensitive).
+    ///
+    /// # Errors
+    /// [`DbError`] if the query or insert fails.
+    pub async fn user_by_name(&self, name: &str) -> Result<User, DbError> {
+        let name = name.to_owned();
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO users (name, created_at) VALUES (?1, ?2) ON CONFLICT(name) DO NOTHING",
+                params![name, now_ms()],
+            )?;
+            let id = c.query_row("SELECT id FROM users WHERE name = ?1", [&name], |r| {
+                r.get(0)
+            })?;
+            Ok(User { id, name })
+        })
+        .await
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_db() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("collab.sqlite3");
+        (dir, path)
+    }
+
+    #[tokio::test]
+    async fn first_open_creates_and_seeds_once() {
+        let (_dir, path) = temp_db();
+        assert!(!path.exists());
+        let db = Db::open(&path).unwrap();
+        assert!(path.exists());
+        let docs = db.documents().await.unwrap();
+        assert_eq!(docs.len(), 1);
+        assert_eq!(docs[0].title, SEED_TITLE);
+        let doc = db.document(docs[0].id).await.unwrap().unwrap();
+        assert_eq!(doc.content, SEED_CONTENT);
+        drop(db);
+        // Reopening neither seeds again nor loses anything.
+        let db = Db::open(&path).unwrap();
+        assert_eq!(db.documents().await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn content_is_saved_across_reopen() {
+        let (_dir, path) = temp_db();
+        let db = Db::open(&path).unwrap();
+        assert!(db.save_content(1, "new text", "alice").await.unwrap());
+        assert!(!db.save_content(99, "x", "alice").await.unwrap());
+        drop(db);
+        let doc = Db::open(&path).unwrap().document(1).await.unwrap().unwrap();
+        assert_eq!(doc.content, "new text");
+        assert_eq!(doc.updated_by.as_deref(), Some("alice"));
+    }
+
+    #[tokio::test]
+    async fn users_get_stable_increasing_ids() {
+        let (_dir, path) = temp_db();
+        let db = Db::open(&path).unwrap();
+        let alice = db.user_by_name("alice").await.unwrap();
+        let bob = db.user_by_name("bob").await.unwrap();
+        assert_ne!(alice.id, bob.id);
+        assert_eq!(db.user_by_name("alice").await.unwrap(), alice);
+        let id = db.create_document("Notes").await.unwrap();
+        assert_eq!(db.document(id).await.unwrap().unwrap().content, "");
+        assert!(db.document(id + 1).await.unwrap().is_none());
+    }
+
+    #[test]
+    fn unopenable_path_names_the_path() {
+        let err = Db::open(Path::new("/nonexistent-dir/x/collab.db")).unwrap_err();
+        assert!(
+            err.to_string().contains("/nonexistent-dir/x/collab.db"),
+            "{err}"
+        );
+    }
+}

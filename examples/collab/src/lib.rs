@@ -1,0 +1,174 @@
+//! collab: the spec's "Full Example: Collaborative Editing" as a real application on djust.
+//!
+//! Documents live in SQLite. `/` lists them; `/doc/{id}` is the shared editor with a presence
+//! sidebar, remote cursors (name and colour), the textarea synced through `content_changed`
+//! broadcasts, join/leave messages and a typing indicator. The spec's smaller `DocumentView`
+//! (`/document/{id}`) and `CollaborativeDocView` (`/canvas/{id}`) are routes too. `/login` logs
+//! in by name (signed cookie); everyone else is a guest with a generated name.
+//!
+//! ```no_run
+//! use collab::{AppOptions, app};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let router = app(AppOptions::new("collab.sqlite3"))?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
+//! axum::serve(listener, router).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Run it with `cargo run --release -p collab` (options: `--db`, `--port`, `--host`); the
+//! design is described in `docs/presence.md`, section "The collab example".
+
+#![warn(missing_docs)]
+
+mod auth;
+pub mod db;
+mod login;
+pub mod people;
+mod views;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use djust::{Djust, DjustConfig};
+
+pub use auth::{AUTH_COOKIE, MAX_NAME_CHARS, NameError, validate_name};
+
+use crate::auth::AuthCookies;
+use crate::db::{Db, DbError};
+use crate::views::canvas::CollaborativeDocView;
+use crate::views::document::DocumentView;
+use crate::views::editor::CollaborativeEditor;
+use crate::views::list::DocumentList;
+
+/// The templates, compiled into the binary.
+const TEMPLATES: [(&str, &str); 7] = [
+    ("layout.html", include_str!("../templates/layout.html")),
+    ("index.html", include_str!("../templates/index.html")),
+    ("editor.html", include_str!("../templates/editor.html")),
+    ("document.html", include_str!("../templates/document.html")),
+    (
+        "document_page.html",
+        include_str!("../templates/document_page.html"),
+    ),
+    (
+        "collab_doc.html",
+        include_str!("../templates/collab_doc.html"),
+    ),
+    (
+        "canvas_page.html",
+        include_str!("../templates/canvas_page.html"),
+    ),
+];
+
+const COLLAB_JS: &str = include_str!("../assets/collab.js");
+const COLLAB_CSS: &str = include_str!("../assets/collab.css");
+
+/// How to build the app.
+#[derive(Debug)]
+pub struct AppOptions {
+    /// The SQLite file (created and seeded if missing).
+    pub db_path: PathBuf,
+    /// The djust runtime configuration (its secret key also signs the login cookie).
+    pub config: DjustConfig,
+    /// A presence engine to use instead of the one djust builds from `config` (tests pass
+    /// one to read it directly).
+    pub presence: Option<djust::presence::Presence>,
+}
+
+impl AppOptions {
+    /// Default configuration with the database at `db_path`.
+    pub fn new(db_path: impl Into<PathBuf>) -> Self {
+        Self {
+            db_path: db_path.into(),
+            config: DjustConfig::default(),
+            presence: None,
+        }
+    }
+
+    /// Sets [`AppOptions::config`].
+    pub fn config(mut self, config: DjustConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Sets [`AppOptions::presence`].
+    pub fn presence(mut self, presence: djust::presence::Presence) -> Self {
+        self.presence = Some(presence);
+        self
+    }
+}
+
+/// Why the app could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum CollabError {
+    /// The database could not be opened or prepared.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// djust refused the configuration, a template or a route.
+    #[error(transparent)]
+    Djust(#[from] djust::BuildError),
+    /// The login page template is broken.
+    #[error("login page template: {0}")]
+    Template(#[from] minijinja::Error),
+}
+
+/// Builds the whole application: live views, login routes, static assets, and the middleware
+/// that authenticates every request from the login cookie. Call it inside a Tokio runtime
+/// (the presence engine starts its sweeper task).
+///
+/// # Errors
+/// [`CollabError`] if the database cannot be opened or djust rejects the setup.
+pub fn app(opts: AppOptions) -> Result<Router, CollabError> {
+    let db = Db::open(&opts.db_path)?;
+    let auth = Arc::new(AuthCookies::new(
+        opts.config.secret_key.as_deref(),
+        opts.config.secure_cookie,
+    ));
+    let mut live = Djust::builder()
+        .config(opts.config)
+        .templates_embedded(TEMPLATES)
+        .layout("layout.html")
+        .state(db.clone())
+        .live::<DocumentList>("/")
+        .live::<CollaborativeEditor>("/doc/{doc_id}")
+        .live::<DocumentView>("/document/{doc_id}")
+        .live::<CollaborativeDocView>("/canvas/{doc_id}");
+    if let Some(presence) = opts.presence {
+        live = live.presence(presence);
+    }
+    let router = live
+        .into_router()?
+        .merge(login::routes(db, auth.clone())?)
+        .route("/static/collab.js", get(script))
+        .route("/static/collab.css", get(stylesheet))
+        .layer(axum::middleware::from_fn_with_state(
+            auth,
+            auth::authenticate,
+        ));
+    Ok(router)
+}
+
+async fn script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        COLLAB_JS,
+    )
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        COLLAB_CSS,
+    )
+}

@@ -1,0 +1,86 @@
+//! `/document/{doc_id}`: the spec's Quick Start `DocumentView` — a presence bar over a
+//! read-only document, with the spec's join/leave `flash` events.
+
+use djust::presence::{LivePresence, PresenceMixin, PresenceRecord};
+use djust::{Context, LiveView, MountRequest, Socket, ViewError};
+use serde::Serialize;
+use serde_json::json;
+
+use super::{Flashes, db, display_name, load_document};
+use crate::db::Document;
+use crate::people::Person;
+
+/// Who is viewing a document.
+#[derive(Serialize)]
+pub(crate) struct DocumentView {
+    doc_id: i64,
+    #[serde(skip)]
+    document: Document,
+    #[serde(skip)]
+    me: Person,
+    #[serde(skip)]
+    flashes: Flashes,
+    #[serde(skip)]
+    presence: LivePresence,
+}
+
+impl PresenceMixin for DocumentView {
+    const PRESENCE_KEY: &'static str = "document:{doc_id}";
+
+    fn presence(&self) -> &LivePresence {
+        &self.presence
+    }
+}
+
+impl LiveView for DocumentView {
+    const TEMPLATE: &'static str = "document_page.html";
+
+    async fn mount(req: &MountRequest, socket: &mut Socket) -> Result<Self, ViewError> {
+        let document = load_document(&db(req)?, req).await?;
+        let me = Person::of(&req.identity);
+        let view = Self {
+            doc_id: document.id,
+            document,
+            presence: LivePresence::new(socket),
+            flashes: Flashes::default(),
+            me,
+        };
+        view.track_presence(view.me.meta())?;
+        Ok(view)
+    }
+
+    fn get_context_data(&self, _socket: &Socket) -> Result<Context, ViewError> {
+        let mut ctx = Context::new();
+        ctx.insert("doc_id", &self.doc_id)?
+            .insert("document", &self.document)?
+            .insert("presences", &self.list_presences())?
+            .insert("presence_count", &self.presence_count())?
+            .insert("flashes", &self.flashes.items())?
+            .insert("me", &self.me)?
+            .insert("here", &format!("/document/{}", self.doc_id))?
+            .insert(
+                "page_title",
+                &format!("{} · DocumentView", self.document.title),
+            )?;
+        Ok(ctx)
+    }
+
+    fn handle_presence_join(&mut self, presence: &PresenceRecord, socket: &mut Socket) {
+        self.flashes.joined(presence);
+        let message = format!("{} joined", display_name(presence));
+        if let Err(e) = socket.push_event("flash", json!({ "message": message, "type": "info" })) {
+            tracing::warn!(error = %e, "collab: flash not sent");
+        }
+    }
+
+    fn handle_presence_leave(&mut self, presence: &PresenceRecord, socket: &mut Socket) {
+        self.flashes.left(presence);
+        let message = format!("{} left", display_name(presence));
+        if let Err(e) = socket.push_event("flash", json!({ "message": message, "type": "info" })) {
+            tracing::warn!(error = %e, "collab: flash not sent");
+        }
+    }
+}
+
+#[djust::event_handlers]
+impl DocumentView {}

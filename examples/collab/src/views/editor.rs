@@ -1,0 +1,152 @@
+//! `/doc/{doc_id}`: the spec's "Full Example: Collaborative Editing" (`CollaborativeEditor`).
+
+use djust::presence::{LiveCursorMixin, LivePresence, PresenceMixin, PresenceRecord};
+use djust::{Context, LiveView, MountRequest, Socket, ViewError};
+use serde::Serialize;
+use serde_json::json;
+
+use super::{Flashes, db, display_name, load_document};
+use crate::db::Db;
+use crate::people::Person;
+
+/// The shared editor: presence sidebar, remote cursors, the textarea synced through
+/// `content_changed` broadcasts, join/leave messages and a typing indicator.
+#[derive(Serialize)]
+pub(crate) struct CollaborativeEditor {
+    doc_id: i64,
+    title: String,
+    content: String,
+    #[serde(skip)]
+    me: Person,
+    #[serde(skip)]
+    flashes: Flashes,
+    #[serde(skip)]
+    presence: LivePresence,
+    #[serde(skip)]
+    db: Db,
+}
+
+impl PresenceMixin for CollaborativeEditor {
+    const PRESENCE_KEY: &'static str = "editor:{doc_id}";
+
+    fn presence(&self) -> &LivePresence {
+        &self.presence
+    }
+}
+
+impl LiveCursorMixin for CollaborativeEditor {}
+
+impl LiveView for CollaborativeEditor {
+    const TEMPLATE: &'static str = "editor.html";
+
+    async fn mount(req: &MountRequest, socket: &mut Socket) -> Result<Self, ViewError> {
+        let db = db(req)?;
+        let doc = load_document(&db, req).await?;
+        let me = Person::of(&req.identity);
+        let view = Self {
+            doc_id: doc.id,
+            title: doc.title,
+            content: doc.content,
+            presence: LivePresence::new(socket),
+            flashes: Flashes::default(),
+            db,
+            me,
+        };
+        // A no-op during the page GET; over the WebSocket this joins "editor:{doc_id}".
+        view.track_presence(view.me.meta())?;
+        Ok(view)
+    }
+
+    fn get_context_data(&self, socket: &Socket) -> Result<Context, ViewError> {
+        let my_color = self
+            .presence_meta()
+            .and_then(|m| m.get("color").and_then(|c| c.as_str()).map(str::to_owned))
+            .unwrap_or_else(|| self.me.color.to_owned());
+        let mut ctx = Context::new();
+        ctx.insert("doc_id", &self.doc_id)?
+            .insert("title", &self.title)?
+            .insert("content", &self.content)?
+            .insert("presences", &self.list_presences())?
+            .insert("cursors", &self.get_cursors())?
+            .insert("my_color", &my_color)?
+            .insert("me", &self.me)?
+            .insert("flashes", &self.flashes.items())?
+            // The hook compares broadcasts' `origin` with this to skip its own edits.
+            .insert("conn", &socket.conn_id().to_string())?
+            .insert("here", &format!("/doc/{}", self.doc_id))?
+            .insert("page_title", &format!("{} · collab", self.title))?;
+        Ok(ctx)
+    }
+
+    fn handle_presence_join(&mut self, presence: &PresenceRecord, socket: &mut Socket) {
+        self.flashes.joined(presence);
+        let payload = json!({ "name": display_name(presence), "color": presence.get_str("color") });
+        if let Err(e) = socket.push_event("user_joined", payload) {
+            tracing::warn!(error = %e, "collab: user_joined not sent");
+        }
+    }
+
+    fn handle_presence_leave(&mut self, presence: &PresenceRecord, socket: &mut Socket) {
+        self.flashes.left(presence);
+        if let Err(e) = socket.push_event("user_left", json!({ "name": display_name(presence) })) {
+            tracing::warn!(error = %e, "collab: user_left not sent");
+        }
+    }
+}
+
+#[djust::event_handlers]
+impl CollaborativeEditor {
+    /// `dj-mousemove` on the editor area (throttled to 20 Hz by `dj-throttle="50"`).
+    #[event_handler]
+    fn cursor_move(&mut self, x: i64, y: i64) -> Result<(), ViewError> {
+        self.update_cursor_position(x, y)?;
+        Ok(())
+    }
+
+    /// The textarea's debounced `dj-input` (its `name="content"` puts the text under `content`):
+    /// save, then tell everyone on the document, this connection included (its hook skips its
+    /// own `origin`).
+    #[event_handler]
+    async fn update_content(
+        &mut self,
+        socket: &mut Socket,
+        content: String,
+    ) -> Result<(), ViewError> {
+        let saved = self
+            .db
+            .save_content(self.doc_id, &content, &self.me.name)
+            .await
+            .map_err(ViewError::other)?;
+        if !saved {
+            return Err(ViewError::not_found(format!(
+                "document {} was deleted; copy your text elsewhere",
+                self.doc_id
+            )));
+        }
+        self.content = content;
+        self.broadcast_to_presence(
+            "content_changed",
+            json!({
+                "content": self.content,
+                "by": self.me.name,
+                "origin": socket.conn_id().to_string(),
+            }),
+        )?;
+        Ok(())
+    }
+
+    /// The hook's typing indicator: `{typing: true}` on input, `{typing: false}` after a pause
+    /// or on blur. Shown in everyone's sidebar through the presence meta.
+    #[event_handler]
+    fn typing(&mut self, typing: bool) -> Result<(), ViewError> {
+        let mut meta = self.presence_meta().unwrap_or_else(|| self.me.meta());
+        if let Some(obj) = meta.as_object_mut() {
+            if obj.get("typing").and_then(serde_json::Value::as_bool) == Some(typing) {
+                return Ok(());
+            }
+            obj.insert("typing".into(), json!(typing));
+        }
+        self.update_presence(meta)?;
+        Ok(())
+    }
+}

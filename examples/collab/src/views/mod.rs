@@ -1,0 +1,86 @@
+//! The live views, one per file, and what they share: loading documents, flash messages.
+
+pub(crate) mod canvas;
+pub(crate) mod document;
+pub(crate) mod editor;
+pub(crate) mod list;
+
+use std::collections::VecDeque;
+
+use djust::presence::PresenceRecord;
+use djust::{MountRequest, ViewError};
+use serde::Serialize;
+
+use crate::db::{Db, Document};
+
+/// The database the app registered with `DjustBuilder::state`.
+pub(crate) fn db(req: &MountRequest) -> Result<Db, ViewError> {
+    req.state::<Db>()
+        .cloned()
+        .ok_or_else(|| ViewError::other("collab: no Db registered as djust state"))
+}
+
+/// The document named by the `{doc_id}` path parameter (404 if there is none).
+pub(crate) async fn load_document(db: &Db, req: &MountRequest) -> Result<Document, ViewError> {
+    let doc_id: i64 = req.params.get("doc_id")?;
+    db.document(doc_id)
+        .await
+        .map_err(ViewError::other)?
+        .ok_or_else(|| ViewError::not_found(format!("there is no document {doc_id}")))
+}
+
+/// How many join/leave messages a page keeps (older ones are dropped; all fade out via CSS).
+const MAX_FLASHES: usize = 4;
+
+/// One join/leave message.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Flash {
+    /// Increasing per view: the element's `dj-key`, so a new message is an insert, not a
+    /// rewrite of every message's text (which would restart their fade-out).
+    pub(crate) id: u64,
+    /// `join` or `leave` (CSS class).
+    pub(crate) kind: &'static str,
+    /// The message; rendered by the template, so escaped.
+    pub(crate) text: String,
+}
+
+/// The last few join/leave messages of one view, newest last.
+#[derive(Debug, Default)]
+pub(crate) struct Flashes {
+    next_id: u64,
+    items: VecDeque<Flash>,
+}
+
+impl Flashes {
+    /// Records "`name` joined" for `presence`.
+    pub(crate) fn joined(&mut self, presence: &PresenceRecord) {
+        self.push("join", format!("{} joined", display_name(presence)));
+    }
+
+    /// Records "`name` left" for `presence`.
+    pub(crate) fn left(&mut self, presence: &PresenceRecord) {
+        self.push("leave", format!("{} left", display_name(presence)));
+    }
+
+    fn push(&mut self, kind: &'static str, text: String) {
+        self.next_id += 1;
+        self.items.push_back(Flash {
+            id: self.next_id,
+            kind,
+            text,
+        });
+        while self.items.len() > MAX_FLASHES {
+            self.items.pop_front();
+        }
+    }
+
+    /// The messages, oldest first.
+    pub(crate) fn items(&self) -> impl Serialize + '_ {
+        &self.items
+    }
+}
+
+/// The `name` in a presence's meta (every view here tracks one), else a neutral word.
+pub(crate) fn display_name(presence: &PresenceRecord) -> &str {
+    presence.get_str("name").unwrap_or("someone")
+}

@@ -1,0 +1,136 @@
+//! Browser-test helpers: a logged-in (or guest) Chromium context on a page, tabs, and small
+//! DOM queries the scenarios share.
+
+use std::time::Duration;
+
+use djust_testkit::fantoccini::wd::WindowHandle;
+use djust_testkit::{Browser, Page, TestkitError};
+use serde_json::{Value, json};
+
+use super::{TestApp, login_path};
+
+/// Result type of the browser scenarios.
+pub type R<T = ()> = Result<T, TestkitError>;
+
+/// Waits until the page's live view is mounted.
+pub async fn connected(page: &Page) -> R {
+    page.wait_for("window.djust && window.djust.connected && document.body.classList.contains('dj-connected')")
+        .await
+        .map(|_| ())
+}
+
+/// A new context (own cookies) logged in as `name` (or a guest for `None`), showing `path`.
+pub async fn open_as(browser: &Browser, app: &TestApp, name: Option<&str>, path: &str) -> R<Page> {
+    let page = browser.new_context().await?;
+    let url = match name {
+        Some(name) => app.url(&format!("{}&next={path}", login_path(name))),
+        None => app.url(path),
+    };
+    page.goto(&url).await?;
+    connected(&page).await?;
+    Ok(page)
+}
+
+/// Opens `path` in a new tab of the same context and switches to it; returns the previous
+/// tab's handle.
+pub async fn open_tab(page: &Page, app: &TestApp, path: &str) -> R<WindowHandle> {
+    let client = page.client();
+    let previous = client.window().await.map_err(cmd("current window"))?;
+    let tab = client.new_window(true).await.map_err(cmd("new tab"))?;
+    client
+        .switch_to_window(tab.handle)
+        .await
+        .map_err(cmd("switch to new tab"))?;
+    page.goto(&app.url(path)).await?;
+    connected(page).await?;
+    Ok(previous)
+}
+
+/// Closes the current tab (as the user would) and switches back to `back_to`.
+pub async fn close_tab(page: &Page, back_to: WindowHandle) -> R {
+    let client = page.client();
+    client.close_window().await.map_err(cmd("close tab"))?;
+    client
+        .switch_to_window(back_to)
+        .await
+        .map_err(cmd("switch back"))
+}
+
+fn cmd(
+    what: &'static str,
+) -> impl FnOnce(djust_testkit::fantoccini::error::CmdError) -> TestkitError {
+    move |source| TestkitError::Command {
+        what: what.to_owned(),
+        source: Box::new(source),
+    }
+}
+
+/// The names in the presence sidebar, in order.
+pub async fn listed(page: &Page) -> R<Vec<String>> {
+    let v = page
+        .eval("return [...document.querySelectorAll('.user-list .name')].map((e) => e.textContent)")
+        .await?;
+    Ok(serde_json::from_value(v).unwrap_or_default())
+}
+
+/// A JS expression: the sidebar lists exactly `names` (in any order).
+pub fn lists_exactly(names: &[&str]) -> String {
+    format!(
+        "(() => {{ const got = [...document.querySelectorAll('.user-list .name')].map((e) => e.textContent).sort();
+                   const want = {}.sort();
+                   return JSON.stringify(got) === JSON.stringify(want); }})()",
+        json!(names)
+    )
+}
+
+/// The remote cursor of public id `uid`: `{left, top, name, fill, bg}`, or null.
+pub async fn cursor(page: &Page, uid: &str) -> R<Value> {
+    page.eval_with(
+        "const c = document.querySelector(`.cursor[data-uid=\"${arguments[0]}\"]`);
+         if (!c) return null;
+         const label = c.querySelector('.cursor-name');
+         return { left: parseInt(c.style.left, 10), top: parseInt(c.style.top, 10),
+                  name: label.textContent.trim(), fill: c.querySelector('svg').getAttribute('fill'),
+                  bg: label.style.background };",
+        vec![json!(uid)],
+    )
+    .await
+}
+
+/// Number of remote cursors shown.
+pub async fn cursor_count(page: &Page) -> R<u64> {
+    Ok(page
+        .eval("return document.querySelectorAll('.cursor').length")
+        .await?
+        .as_u64()
+        .unwrap_or(u64::MAX))
+}
+
+/// The textarea's value.
+pub async fn text(page: &Page) -> R<String> {
+    Ok(page
+        .eval("return document.querySelector('textarea').value")
+        .await?
+        .as_str()
+        .unwrap_or_default()
+        .to_owned())
+}
+
+/// Replaces any `alert` with a counter, so injected script would be seen (and not block
+/// WebDriver with a dialog).
+pub async fn trap_alerts(page: &Page) -> R {
+    page.eval("window.__alerts = 0; window.alert = () => { window.__alerts++; }; return true")
+        .await
+        .map(|_| ())
+}
+
+/// Polls `predicate` for at most `limit`; returns the time from `since` until it held.
+pub async fn held_after(
+    page: &Page,
+    predicate: &str,
+    since: std::time::Instant,
+    limit: Duration,
+) -> R<Duration> {
+    page.wait_for_within(predicate, limit).await?;
+    Ok(since.elapsed())
+}
