@@ -119,10 +119,19 @@ pub fn manual_engine() -> (Presence, ManualClock) {
 }
 
 pub fn presence_router(config: DjustConfig, engine: Presence) -> axum::Router {
-    Djust::builder()
+    room_router(config, Some(engine))
+}
+
+/// The room app; with `engine: None` the runtime builds the engine from `config`.
+pub fn room_router(config: DjustConfig, engine: Option<Presence>) -> axum::Router {
+    let builder = Djust::builder()
         .config(config)
-        .templates_embedded([("room.html", ROOM_HTML)])
-        .presence(engine)
+        .templates_embedded([("room.html", ROOM_HTML)]);
+    let builder = match engine {
+        Some(engine) => builder.presence(engine),
+        None => builder,
+    };
+    builder
         .live::<Room>("/room/{room}")
         .into_router()
         .expect("presence test app builds")

@@ -41,6 +41,7 @@ pub struct TestApp {
     /// The engine's clock when the test controls time ([`start_manual`]).
     pub clock: Option<ManualClock>,
     _sweeper: Option<SweeperHandle>,
+    _redis: Option<djust_presence_redis::RedisHandle>,
     _dir: tempfile::TempDir,
 }
 
@@ -125,13 +126,42 @@ pub async fn start_manual() -> TestApp {
     serve(presence, None, Some(clock)).await
 }
 
+/// Starts the app as one of several processes sharing presence through Redis at `redis_url`
+/// and the SQLite file `db` (user ids must agree between the processes).
+pub async fn start_redis(redis_url: &str, db: Option<&std::path::Path>) -> TestApp {
+    let redis = djust_presence_redis::RedisPresence::connect(
+        djust_presence_redis::RedisConfig::new(redis_url),
+    )
+    .await
+    .expect("redis reachable");
+    let presence = Presence::builder()
+        .config(PresenceConfig::default())
+        .backend(redis.backend())
+        .build()
+        .expect("presence engine");
+    let handle = redis.start(&presence).expect("redis driver");
+    let sweeper = presence.spawn_sweeper().expect("sweeper");
+    let mut app = serve_on(presence, Some(sweeper), None, db.map(Into::into)).await;
+    app._redis = Some(handle);
+    app
+}
+
 async fn serve(
     presence: Presence,
     sweeper: Option<SweeperHandle>,
     clock: Option<ManualClock>,
 ) -> TestApp {
+    serve_on(presence, sweeper, clock, None).await
+}
+
+async fn serve_on(
+    presence: Presence,
+    sweeper: Option<SweeperHandle>,
+    clock: Option<ManualClock>,
+    db: Option<PathBuf>,
+) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let db_path = dir.path().join("collab.sqlite3");
+    let db_path = db.unwrap_or_else(|| dir.path().join("collab.sqlite3"));
     let config = DjustConfig::default().with_secret_key(SECRET);
     let router = app(AppOptions::new(&db_path)
         .config(config)
@@ -150,6 +180,7 @@ async fn serve(
         db_path,
         clock,
         _sweeper: sweeper,
+        _redis: None,
         _dir: dir,
     }
 }
