@@ -178,6 +178,10 @@
         syncHooks(null);
         dispatchEvents(frame.events);
         break;
+      case "cursors":
+        applyCursors(frame.cursors);
+        dispatchEvents(frame.events);
+        break;
       case "push":
         dispatchEvents(frame.events);
         break;
@@ -225,7 +229,23 @@
     lastVer = frame.ver;
     syncHooks(touched);
     if (!ok) requestResync("patch did not apply");
+    applyCursors(frame.cursors);
     dispatchEvents(frame.events);
+  }
+
+  /**
+   * The cursor fast path: `[id, x, y]` moves the element `[dj-cursor="id"]` (CSS left/top in
+   * px) without a render. Unknown ids are ignored: the server renders new cursors itself.
+   */
+  function applyCursors(moves) {
+    if (!moves || !root) return;
+    for (let i = 0; i < moves.length; i++) {
+      const m = moves[i];
+      const el = root.querySelector('[dj-cursor="' + CSS.escape(String(m[0])) + '"]');
+      if (!el) continue;
+      el.style.left = m[1] + "px";
+      el.style.top = m[2] + "px";
+    }
   }
 
   function requestResync(why) {

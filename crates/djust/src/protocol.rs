@@ -59,6 +59,15 @@ pub(crate) enum ServerFrame<'a> {
         ops: &'a [djust_diff::Op],
         #[serde(skip_serializing_if = "<[_]>::is_empty")]
         events: &'a [PushEvent],
+        /// Cursor moves to apply after the ops (see [`CursorMove`]).
+        #[serde(skip_serializing_if = "<[_]>::is_empty")]
+        cursors: &'a [CursorMove],
+    },
+    /// The cursor fast path: moves of cursors the client already shows, without a render.
+    Cursors {
+        cursors: &'a [CursorMove],
+        #[serde(skip_serializing_if = "<[_]>::is_empty")]
+        events: &'a [PushEvent],
     },
     Push {
         events: &'a [PushEvent],
@@ -79,6 +88,26 @@ pub(crate) enum ServerFrame<'a> {
         code: &'a str,
         message: &'a str,
     },
+}
+
+/// One cursor move of the fast path: the element `[dj-cursor="<id>"]` moves to `x`, `y`
+/// (CSS `left` / `top` in pixels). Serialized as `["<id>", x, y]`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct CursorMove {
+    pub(crate) id: std::sync::Arc<str>,
+    pub(crate) x: f64,
+    pub(crate) y: f64,
+}
+
+impl Serialize for CursorMove {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        let mut t = s.serialize_tuple(3)?;
+        t.serialize_element(&*self.id)?;
+        t.serialize_element(&crate::presence::Coord(self.x))?;
+        t.serialize_element(&crate::presence::Coord(self.y))?;
+        t.end()
+    }
 }
 
 impl ServerFrame<'_> {
@@ -156,7 +185,28 @@ mod tests {
             ver: 2,
             ops: &[],
             events: &[],
+            cursors: &[],
         };
         assert_eq!(f.to_json(), r#"{"t":"patch","ver":2,"ops":[]}"#);
+        let moves = [
+            CursorMove {
+                id: "7".into(),
+                x: 120.0,
+                y: -3.0,
+            },
+            CursorMove {
+                id: "anon_x".into(),
+                x: 1.5,
+                y: 2.0,
+            },
+        ];
+        let f = ServerFrame::Cursors {
+            cursors: &moves,
+            events: &[],
+        };
+        assert_eq!(
+            f.to_json(),
+            r#"{"t":"cursors","cursors":[["7",120,-3],["anon_x",1.5,2]]}"#
+        );
     }
 }

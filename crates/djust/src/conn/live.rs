@@ -16,6 +16,8 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::{Instant, Sleep};
 
+mod cursors;
+mod flush;
 mod presence;
 
 use super::io::{self, Transport};
@@ -103,6 +105,9 @@ pub(crate) async fn run_view<V: LiveView, T: Transport>(
         tree: Tree::parse(&html),
         ver: 0,
         armed: false,
+        dirty: false,
+        last_flush: now - config.tick,
+        cursors: cursors::CursorState::default(),
         tick: Box::pin(tokio::time::sleep_until(now)),
         bucket: TokenBucket::new(config.rate_per_sec, config.rate_burst, now),
         held: HeldEvents::default(),
@@ -119,6 +124,8 @@ pub(crate) async fn run_view<V: LiveView, T: Transport>(
         info_rx,
         app: app.clone(),
     };
+    let tree = live.tree.clone();
+    live.cursors.rendered(&tree);
     let reason = if ok {
         live.run().await
     } else {
@@ -164,8 +171,14 @@ struct Live<V, T> {
     tree: Tree,
     /// Version of the last patch sent (0 = the mounted render).
     ver: u64,
-    /// A render is pending and `tick` holds its deadline.
+    /// A flush is pending and `tick` holds its deadline.
     armed: bool,
+    /// The pending flush must render (else it only sends cursor moves and events).
+    dirty: bool,
+    /// When the last flush ran: the next is due one tick later (leading + trailing throttle).
+    last_flush: Instant,
+    /// The cursor fast path (see `cursors.rs`).
+    cursors: cursors::CursorState,
     tick: Pin<Box<Sleep>>,
     bucket: TokenBucket,
     held: HeldEvents,
@@ -208,9 +221,16 @@ impl<V: LiveView, T: Transport> Live<V, T> {
     }
 
     fn mark_dirty(&mut self) {
+        self.dirty = true;
+        self.arm();
+    }
+
+    /// Schedules a flush: at once if the last one is a tick ago (so a lone change goes out
+    /// without delay), else when that tick ends — at most one frame per tick either way.
+    fn arm(&mut self) {
         if !self.armed {
             self.armed = true;
-            let deadline = Instant::now() + self.app.config.tick;
+            let deadline = (self.last_flush + self.app.config.tick).max(Instant::now());
             self.tick.as_mut().reset(deadline);
         }
     }
@@ -444,58 +464,6 @@ impl<V: LiveView, T: Transport> Live<V, T> {
     async fn handle_info(&mut self, info: Info) {
         if let Err(err) = self.view.handle_info(info, &mut self.socket).await {
             tracing::error!(conn = %self.socket.conn_id(), error = %err, "djust: handle_info failed");
-        }
-    }
-
-    /// Renders once for everything that happened this tick and sends one frame: a `patch`
-    /// (or a `push` if only events are pending), or a full `render` when `resync`.
-    async fn flush(&mut self, resync: bool) -> Flow {
-        self.armed = false;
-        // Drain what was queued during the tick, but not what arrives meanwhile: a producer
-        // faster than `handle_info` must not keep this loop from rendering.
-        for _ in 0..self.info_rx.len() {
-            match self.info_rx.try_recv() {
-                Ok(Control::Info(info)) => self.handle_info(info).await,
-                Ok(Control::Disconnect) => return Flow::Close(CloseReason::Server),
-                Err(_) => break,
-            }
-        }
-        self.sync_presence();
-        self.drain_presence();
-        let html = match crate::render::render_view(&self.app.templates, &self.view, &self.socket) {
-            Ok((_, html)) => html,
-            Err(err) => {
-                tracing::error!(conn = %self.socket.conn_id(), error = %err, "djust: render failed");
-                return self
-                    .send_error(None, code::RENDER_FAILED, &err.to_string())
-                    .await;
-            }
-        };
-        let tree = Tree::parse(&html);
-        let events = self.socket.take_pushed();
-        if resync {
-            self.tree = tree;
-            let frame = ServerFrame::Render {
-                ver: self.ver,
-                html: &html,
-                events: &events,
-            };
-            return self.send(&frame).await;
-        }
-        let ops = djust_diff::diff(&self.tree, &tree);
-        self.tree = tree;
-        if !ops.is_empty() {
-            self.ver += 1;
-            let frame = ServerFrame::Patch {
-                ver: self.ver,
-                ops: &ops,
-                events: &events,
-            };
-            self.send(&frame).await
-        } else if !events.is_empty() {
-            self.send(&ServerFrame::Push { events: &events }).await
-        } else {
-            Flow::Continue
         }
     }
 

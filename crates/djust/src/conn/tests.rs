@@ -189,24 +189,26 @@ async fn a_silent_connection_that_never_mounts_is_closed() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn events_within_one_tick_render_once_at_the_deadline() {
+async fn a_burst_renders_at_once_then_at_most_once_per_tick() {
     let tick = Duration::from_millis(40);
     let mut c = mounted(DjustConfig::default().with_tick(tick), Closes::default()).await;
     let t0 = Instant::now();
     for _ in 0..10 {
         c.send(json!({"t": "event", "name": "inc", "payload": {}}));
     }
-    let patch = c.recv_json().await;
-    assert_eq!(
-        t0.elapsed(),
-        tick,
-        "the render waits for the end of the tick"
-    );
-    assert_eq!(patch["ver"], 1);
-    assert!(patch["ops"].to_string().contains("\"10\""), "{patch}");
+    // The first change goes out at once (leading edge: nothing was sent this tick)...
+    let first = c.recv_json().await;
+    assert_eq!(t0.elapsed(), Duration::ZERO, "a lone change is not delayed");
+    assert_eq!(first["ver"], 1);
+    // ...the other nine, arriving within the same tick, make exactly one more frame, one tick
+    // later (trailing edge).
+    let second = c.recv_json().await;
+    assert_eq!(t0.elapsed(), tick, "the rest waits for the end of the tick");
+    assert_eq!(second["ver"], 2);
+    assert!(second["ops"].to_string().contains("\"10\""), "{second}");
     assert!(
         c.recv_within(Duration::from_secs(1)).await.is_none(),
-        "one frame only"
+        "two frames for ten changes"
     );
 }
 
@@ -227,8 +229,8 @@ async fn a_held_cursor_move_is_delivered_when_a_token_frees() {
     assert!(second["ops"].to_string().contains("\"3\""), "{second}");
     assert_eq!(
         t0.elapsed(),
-        Duration::from_millis(110),
-        "token at 100 ms + one tick"
+        Duration::from_millis(100),
+        "sent when the token frees at 100 ms (the last frame is more than a tick ago)"
     );
     assert!(
         c.recv_within(Duration::from_secs(1)).await.is_none(),

@@ -1,6 +1,8 @@
 //! [`Cursors`]: the other users' cursors, as `get_cursors()` returns them.
 
-use std::sync::Arc;
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::sync::{Arc, OnceLock};
 
 use djust_presence::Cursor;
 use serde::ser::{Serialize, SerializeMap, Serializer};
@@ -46,8 +48,73 @@ impl Serialize for Cursors {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.0.len()))?;
         for (id, cursor) in &self.0 {
-            map.serialize_entry(&**id, cursor)?;
+            map.serialize_entry(&**id, &Entry { id, cursor })?;
         }
         map.end()
     }
+}
+
+/// One cursor as templates see it: `x`, `y`, `meta`, and `dom_id` (for `dj-cursor`).
+struct Entry<'a> {
+    id: &'a str,
+    cursor: &'a Cursor,
+}
+
+impl Serialize for Entry<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(4))?;
+        map.serialize_entry("x", &Coord(self.cursor.x()))?;
+        map.serialize_entry("y", &Coord(self.cursor.y()))?;
+        map.serialize_entry("meta", self.cursor.meta())?;
+        map.serialize_entry("dom_id", &dom_id(self.id))?;
+        map.end()
+    }
+}
+
+/// A coordinate as an integer when it is one (the usual case: pixels), else as a float —
+/// the same rule as the engine's own cursor serialization, so `{{ cursor.x }}` prints `120`.
+pub(crate) struct Coord(pub(crate) f64);
+
+impl Serialize for Coord {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let v = self.0;
+        // Integers up to 2^53 are exact in an f64.
+        #[allow(clippy::cast_possible_truncation)]
+        if v.fract() == 0.0 && v.abs() <= 9_007_199_254_740_992.0 {
+            s.serialize_i64(v as i64)
+        } else {
+            s.serialize_f64(v)
+        }
+    }
+}
+
+/// The id a template puts in `dj-cursor="{{ cursor.dom_id }}"` to enable the cursor fast path
+/// (moves sent as `[dom_id, x, y]` without a render).
+///
+/// A keyed hash of the user id, stable for the life of this process (a client gets its renders
+/// and its cursor moves from the same process), so pages never have to show user ids — an
+/// anonymous user's id contains their session key.
+pub(crate) fn dom_id(user_id: &str) -> String {
+    format_dom_id(dom_hash(user_id))
+}
+
+/// The number behind [`dom_id`] (the connection loop keys its cursor state by it, so a move
+/// costs no allocation).
+pub(crate) fn dom_hash(user_id: &str) -> u64 {
+    static KEY: OnceLock<RandomState> = OnceLock::new();
+    KEY.get_or_init(RandomState::new).hash_one(user_id)
+}
+
+/// `c` + 16 hex digits.
+pub(crate) fn format_dom_id(hash: u64) -> String {
+    format!("c{hash:016x}")
+}
+
+/// The inverse of [`format_dom_id`]; `None` for anything else a template put in `dj-cursor`.
+pub(crate) fn parse_dom_id(id: &str) -> Option<u64> {
+    let hex = id.strip_prefix('c')?;
+    if hex.len() != 16 {
+        return None;
+    }
+    u64::from_str_radix(hex, 16).ok()
 }

@@ -65,6 +65,9 @@ mod mixin;
 mod settings;
 
 pub use cursors::Cursors;
+#[cfg(test)]
+pub(crate) use cursors::dom_id;
+pub(crate) use cursors::{Coord, dom_hash, format_dom_id, parse_dom_id};
 pub use djust_presence::{
     ConnId, Cursor, EventKind, Presence, PresenceConfig, PresenceError, PresenceEvent,
     PresenceRecord,

@@ -31,8 +31,11 @@ impl<V: LiveView, T: Transport> Live<V, T> {
     pub(super) fn on_presence(&mut self, event: Option<Arc<PresenceEvent>>) -> Flow {
         match event {
             Some(event) => {
-                self.handle_presence(&event);
-                self.mark_dirty();
+                if self.handle_presence(&event) {
+                    self.mark_dirty();
+                } else {
+                    self.arm();
+                }
             }
             // The engine is gone (shutdown): stop polling.
             None => self.presence_sub = None,
@@ -50,7 +53,9 @@ impl<V: LiveView, T: Transport> Live<V, T> {
         };
         for _ in 0..MAX_DRAIN {
             let Ok(event) = sub.try_recv() else { break };
-            self.handle_presence(&event);
+            if self.handle_presence(&event) {
+                self.dirty = true;
+            }
             if self.presence_sub.is_some() {
                 return;
             }
@@ -58,9 +63,18 @@ impl<V: LiveView, T: Transport> Live<V, T> {
         self.presence_sub = Some(sub);
     }
 
-    fn handle_presence(&mut self, event: &PresenceEvent) {
+    /// Handles one event; returns whether the view needs a render (a move of a cursor the
+    /// client already shows only needs the fast path).
+    fn handle_presence(&mut self, event: &PresenceEvent) -> bool {
         let own = self.socket.presence_link().own_user_id();
         let is_own = |id: &str| own.as_deref() == Some(id);
+        if let EventKind::CursorMoved { user_id, cursor } = &event.kind
+            && self
+                .cursors
+                .moved(crate::presence::dom_hash(user_id), cursor.x(), cursor.y())
+        {
+            return false;
+        }
         match &event.kind {
             EventKind::Join(record) if !is_own(record.id()) => {
                 self.view.handle_presence_join(record, &mut self.socket);
@@ -72,12 +86,15 @@ impl<V: LiveView, T: Transport> Live<V, T> {
                 if let Err(err) = self.socket.push_event(event.as_ref(), &**payload) {
                     tracing::warn!(conn = %self.socket.conn_id(), error = %err, "djust: broadcast not delivered");
                 }
+                // A push event goes out with the next flush; nothing to re-render.
+                return false;
             }
             // Updates and cursor moves only need the re-render the caller arms.
             _ => {}
         }
         // A hook may have moved or dropped the presence.
         self.sync_presence();
+        true
     }
 }
 

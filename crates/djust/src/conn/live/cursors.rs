@@ -1,0 +1,144 @@
+//! The cursor fast path: a peer's cursor move is sent as `["<dom id>", x, y]` instead of a
+//! render, when the client already shows that cursor (an element with
+//! `dj-cursor="{{ cursor.dom_id }}"`; see `crate::presence::dom_id`).
+//!
+//! Why: with U users moving at 20 Hz every peer would otherwise re-render (template, parse,
+//! diff) up to once per tick just to move a dot. A render happens only when a cursor appears or
+//! disappears, or anything else in the page changes. Templates without `dj-cursor` (like the
+//! spec's) keep the plain path: every move re-renders, coalesced per tick.
+
+use std::collections::{HashMap, HashSet};
+
+use djust_diff::{NodeKind, NodeRef, Tree};
+
+use crate::presence::{format_dom_id, parse_dom_id};
+use crate::protocol::CursorMove;
+
+/// The attribute that marks a user's cursor element in a template.
+pub(crate) const CURSOR_ATTR: &str = "dj-cursor";
+
+/// Cursors are keyed by their dom hash (see `crate::presence::dom_hash`).
+#[derive(Default)]
+pub(crate) struct CursorState {
+    /// Cursors with a `dj-cursor` element in the client's DOM, as of the last render.
+    shown: HashSet<u64>,
+    /// Latest fast-path position of each cursor moved since the last render; `fresh` when not
+    /// yet sent.
+    moved: HashMap<u64, Moved>,
+}
+
+struct Moved {
+    x: f64,
+    y: f64,
+    fresh: bool,
+}
+
+impl CursorState {
+    /// Records a peer's move. Returns false when the client has no element for that cursor:
+    /// the caller must render instead.
+    pub(crate) fn moved(&mut self, cursor: u64, x: f64, y: f64) -> bool {
+        if !self.shown.contains(&cursor) {
+            return false;
+        }
+        self.moved.insert(cursor, Moved { x, y, fresh: true });
+        true
+    }
+
+    /// Moves not yet sent (and marks them sent).
+    pub(crate) fn take_fresh(&mut self) -> Vec<CursorMove> {
+        self.moved
+            .iter_mut()
+            .filter(|(_, m)| m.fresh)
+            .map(|(&hash, m)| {
+                m.fresh = false;
+                CursorMove {
+                    id: format_dom_id(hash).into(),
+                    x: m.x,
+                    y: m.y,
+                }
+            })
+            .collect()
+    }
+
+    /// A render happened with `tree`: the client's DOM now matches the render *except* for
+    /// positions moved on the fast path since the previous render (the server's old tree does
+    /// not know them, so the diff may not touch them). Returns every such move, to send with
+    /// the patch so the client ends on the latest positions; then starts over.
+    pub(crate) fn rendered(&mut self, tree: &Tree) -> Vec<CursorMove> {
+        self.shown.clear();
+        for node in tree.children() {
+            collect(node, &mut self.shown);
+        }
+        self.moved
+            .drain()
+            .map(|(hash, m)| CursorMove {
+                id: format_dom_id(hash).into(),
+                x: m.x,
+                y: m.y,
+            })
+            .collect()
+    }
+}
+
+fn collect(node: NodeRef<'_>, out: &mut HashSet<u64>) {
+    if node.kind() != NodeKind::Element {
+        return;
+    }
+    if let Some(hash) = node.attr(CURSOR_ATTR).and_then(parse_dom_id) {
+        out.insert(hash);
+    }
+    for child in node.children() {
+        collect(child, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::presence::{dom_hash, dom_id};
+
+    fn move_of(user: &str, x: f64, y: f64) -> CursorMove {
+        CursorMove {
+            id: dom_id(user).into(),
+            x,
+            y,
+        }
+    }
+
+    #[test]
+    fn only_shown_cursors_take_the_fast_path_and_a_render_resends_the_moved_ones() {
+        let mut state = CursorState::default();
+        let (alice, bob) = (dom_hash("1"), dom_hash("2"));
+        assert!(!state.moved(alice, 1.0, 1.0), "nothing shown yet");
+        let one = format!(
+            r#"<main><div dj-cursor="{}" style="left: 0px"></div></main>"#,
+            dom_id("1")
+        );
+        assert!(state.rendered(&Tree::parse(&one)).is_empty());
+        assert!(state.moved(alice, 5.0, 6.0));
+        assert!(state.moved(alice, 7.0, 8.0));
+        assert!(!state.moved(bob, 1.0, 1.0), "bob has no element: render");
+        assert_eq!(state.take_fresh(), vec![move_of("1", 7.0, 8.0)]);
+        assert!(state.take_fresh().is_empty(), "sent once");
+        // The next render resends alice's fast-path position: the server's tree still has 0px.
+        let both = format!(
+            r#"<div dj-cursor="{}"></div><div dj-cursor="{}"></div><p dj-cursor="junk"></p>"#,
+            dom_id("1"),
+            dom_id("2")
+        );
+        assert_eq!(
+            state.rendered(&Tree::parse(&both)),
+            vec![move_of("1", 7.0, 8.0)]
+        );
+        assert!(state.moved(bob, 3.0, 4.0), "bob is shown now");
+    }
+
+    #[test]
+    fn dom_ids_round_trip_and_hide_the_user_id() {
+        let id = dom_id("anon_secret-session-key");
+        assert!(!id.contains("secret"));
+        assert_eq!(parse_dom_id(&id), Some(dom_hash("anon_secret-session-key")));
+        assert_eq!(parse_dom_id("c123"), None);
+        assert_eq!(parse_dom_id("x0000000000000000"), None);
+    }
+}

@@ -1,0 +1,99 @@
+//! The end of a tick: drain what was queued, render once if anything but cursor positions
+//! changed, and send one frame.
+
+use djust_diff::Tree;
+
+use super::{Flow, Live};
+use crate::conn::io::Transport;
+use crate::protocol::{ServerFrame, code};
+use crate::socket::Control;
+use crate::view::{CloseReason, LiveView};
+
+impl<V: LiveView, T: Transport> Live<V, T> {
+    /// Handles everything queued during the tick and sends one frame: a `patch` (with the
+    /// tick's events and cursor moves), a `cursors` frame when only shown cursors moved, a
+    /// `push` when only events are pending, or a full `render` when `resync`.
+    pub(super) async fn flush(&mut self, resync: bool) -> Flow {
+        self.armed = false;
+        self.last_flush = tokio::time::Instant::now();
+        // Drain what was queued during the tick, but not what arrives meanwhile: a producer
+        // faster than `handle_info` must not keep this loop from rendering.
+        for _ in 0..self.info_rx.len() {
+            match self.info_rx.try_recv() {
+                Ok(Control::Info(info)) => {
+                    self.handle_info(info).await;
+                    self.dirty = true;
+                }
+                Ok(Control::Disconnect) => return Flow::Close(CloseReason::Server),
+                Err(_) => break,
+            }
+        }
+        self.sync_presence();
+        self.drain_presence();
+        if !(resync || self.dirty) {
+            return self.send_cursors().await;
+        }
+        self.dirty = false;
+        let html = match crate::render::render_view(&self.app.templates, &self.view, &self.socket) {
+            Ok((_, html)) => html,
+            Err(err) => {
+                tracing::error!(conn = %self.socket.conn_id(), error = %err, "djust: render failed");
+                return self
+                    .send_error(None, code::RENDER_FAILED, &err.to_string())
+                    .await;
+            }
+        };
+        let tree = Tree::parse(&html);
+        let cursors = self.cursors.rendered(&tree);
+        let events = self.socket.take_pushed();
+        if resync {
+            // The full render carries every position: no cursor moves needed.
+            self.tree = tree;
+            let frame = ServerFrame::Render {
+                ver: self.ver,
+                html: &html,
+                events: &events,
+            };
+            return self.send(&frame).await;
+        }
+        let ops = djust_diff::diff(&self.tree, &tree);
+        self.tree = tree;
+        if !ops.is_empty() {
+            self.ver += 1;
+            let frame = ServerFrame::Patch {
+                ver: self.ver,
+                ops: &ops,
+                events: &events,
+                cursors: &cursors,
+            };
+            self.send(&frame).await
+        } else if !cursors.is_empty() {
+            let frame = ServerFrame::Cursors {
+                cursors: &cursors,
+                events: &events,
+            };
+            self.send(&frame).await
+        } else if !events.is_empty() {
+            self.send(&ServerFrame::Push { events: &events }).await
+        } else {
+            Flow::Continue
+        }
+    }
+
+    /// Nothing needs a render: send the tick's fast-path cursor moves and events, if any.
+    async fn send_cursors(&mut self) -> Flow {
+        let cursors = self.cursors.take_fresh();
+        let events = self.socket.take_pushed();
+        if !cursors.is_empty() {
+            let frame = ServerFrame::Cursors {
+                cursors: &cursors,
+                events: &events,
+            };
+            self.send(&frame).await
+        } else if !events.is_empty() {
+            self.send(&ServerFrame::Push { events: &events }).await
+        } else {
+            Flow::Continue
+        }
+    }
+}
