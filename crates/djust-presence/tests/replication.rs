@@ -399,3 +399,24 @@ fn the_memory_backend_is_the_default() {
     let presence = Presence::new(PresenceConfig::default()).unwrap();
     assert_eq!(presence.backend_name(), "memory");
 }
+
+#[test]
+fn replaying_a_snapshot_keeps_a_pending_tab_next_to_a_live_tab_of_the_same_user() {
+    let (a, b, _clock) = two_nodes();
+    // Alice's tab 1 dropped (pending, within the grace); her tab 2 is live. Tab 1 has the lower
+    // id, so a per-connection replay would make it pending first and then let tab 2's track
+    // replace it.
+    a.presence
+        .track(KEY, conn(1), "alice", json!({"name": "A"}))
+        .unwrap();
+    a.presence
+        .track(KEY, conn(2), "alice", json!({"name": "A"}))
+        .unwrap();
+    a.presence.untrack(KEY, conn(1), UntrackReason::Abnormal);
+    assert_eq!(a.presence.list(KEY)[0].connections(), 2);
+    for change in a.presence.local_changes_snapshot() {
+        b.presence.apply_remote(change).unwrap();
+    }
+    assert_eq!(b.presence.list(KEY), a.presence.list(KEY));
+    assert_eq!(b.presence.list(KEY)[0].connections(), 2);
+}

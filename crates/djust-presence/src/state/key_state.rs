@@ -363,7 +363,7 @@ impl KeyState {
         let mut conns: Vec<(&ConnId, &ConnEntry)> =
             self.conns.iter().filter(|(_, e)| e.node == node).collect();
         conns.sort_unstable_by_key(|(c, _)| **c);
-        for (&conn, e) in conns {
+        for &(&conn, e) in &conns {
             out.push(ConnChange::Track {
                 node,
                 key: self.key.clone(),
@@ -388,6 +388,11 @@ impl KeyState {
                     y: c.y,
                 });
             }
+        }
+        // Pending (dropped, within the grace) conns go pending only after every track: a track
+        // by the same user replaces that user's pending conns, so replaying "pending P, then
+        // live L" in that order would lose P.
+        for &(&conn, e) in &conns {
             if let Some(p) = e.pending {
                 out.push(ConnChange::Untrack {
                     node,
