@@ -5,8 +5,9 @@ use djust_diff::Tree;
 
 use super::{Flow, Live};
 use crate::conn::io::Transport;
-use crate::protocol::{ServerFrame, code};
+use crate::protocol::{CursorMove, ServerFrame, code};
 use crate::socket::Control;
+use crate::socket::PushEvent;
 use crate::view::{CloseReason, LiveView};
 
 impl<V: LiveView, T: Transport> Live<V, T> {
@@ -67,16 +68,8 @@ impl<V: LiveView, T: Transport> Live<V, T> {
                 cursors: &cursors,
             };
             self.send(&frame).await
-        } else if !cursors.is_empty() {
-            let frame = ServerFrame::Cursors {
-                cursors: &cursors,
-                events: &events,
-            };
-            self.send(&frame).await
-        } else if !events.is_empty() {
-            self.send(&ServerFrame::Push { events: &events }).await
         } else {
-            Flow::Continue
+            self.send_moves(&cursors, &events).await
         }
     }
 
@@ -84,14 +77,15 @@ impl<V: LiveView, T: Transport> Live<V, T> {
     async fn send_cursors(&mut self) -> Flow {
         let cursors = self.cursors.take_fresh();
         let events = self.socket.take_pushed();
+        self.send_moves(&cursors, &events).await
+    }
+
+    /// A frame for cursor moves and events without DOM changes: `cursors`, `push`, or nothing.
+    async fn send_moves(&mut self, cursors: &[CursorMove], events: &[PushEvent]) -> Flow {
         if !cursors.is_empty() {
-            let frame = ServerFrame::Cursors {
-                cursors: &cursors,
-                events: &events,
-            };
-            self.send(&frame).await
+            self.send(&ServerFrame::Cursors { cursors, events }).await
         } else if !events.is_empty() {
-            self.send(&ServerFrame::Push { events: &events }).await
+            self.send(&ServerFrame::Push { events }).await
         } else {
             Flow::Continue
         }
