@@ -108,6 +108,7 @@ pub(crate) async fn run_view<V: LiveView, T: Transport>(
         dirty: false,
         last_flush: now - config.tick,
         cursors: cursors::CursorState::default(),
+        html_hash: flush::html_hash(&html),
         tick: Box::pin(tokio::time::sleep_until(now)),
         bucket: TokenBucket::new(config.rate_per_sec, config.rate_burst, now),
         held: HeldEvents::default(),
@@ -179,6 +180,8 @@ struct Live<V, T> {
     last_flush: Instant,
     /// The cursor fast path (see `cursors.rs`).
     cursors: cursors::CursorState,
+    /// Hash of the last page rendered (see `flush.rs`).
+    html_hash: u64,
     tick: Pin<Box<Sleep>>,
     bucket: TokenBucket,
     held: HeldEvents,
