@@ -26,10 +26,10 @@ pub(crate) struct App {
     pub(crate) state: Arc<http::Extensions>,
     pub(crate) layout: String,
     pub(crate) presence: Presence,
-    /// Keeps the presence sweeper (and the Redis driver's handle) for as long as the router
-    /// lives: the sweeper stops when dropped. `None` when the app supplied its own engine.
+    /// Keeps the presence sweeper running for as long as the router lives (it stops when
+    /// dropped). `None` when the app supplied its own engine.
     #[allow(dead_code)] // held for its Drop
-    pub(crate) sweeper: Option<PresenceTasks>,
+    pub(crate) sweeper: Option<SweeperHandle>,
 }
 
 /// Entry point: `Djust::builder()`.
@@ -135,9 +135,23 @@ impl DjustBuilder {
     /// Validates everything (configuration, templates of every view, routes) and returns the
     /// router to merge into the application (`app.merge(djust_router)`).
     ///
+    /// With the Redis presence backend, prefer [`DjustBuilder::into_parts`] and call
+    /// [`DjustHandle::shutdown`] when the server stops, so the other processes drop this
+    /// process's users at once instead of after `presence_timeout`.
+    ///
     /// # Errors
     /// [`BuildError`] naming the setting, template or path at fault.
     pub fn into_router(self) -> Result<axum::Router, BuildError> {
+        // Dropping the handle detaches the Redis driver; it keeps running with the engine.
+        self.into_parts().map(|(router, _handle)| router)
+    }
+
+    /// Like [`DjustBuilder::into_router`], plus a [`DjustHandle`] for the presence engine and
+    /// a clean shutdown.
+    ///
+    /// # Errors
+    /// [`BuildError`] naming the setting, template or path at fault.
+    pub fn into_parts(self) -> Result<(axum::Router, DjustHandle), BuildError> {
         let config = self.config.unwrap_or_default();
         config.validate()?;
         let templates = Templates::new(self.sources)?;
@@ -151,9 +165,13 @@ impl DjustBuilder {
             pages.push((view.pattern, view.page));
         }
         let sessions = Sessions::new(config.secret_key.as_deref(), config.secure_cookie);
-        let (presence, sweeper) = match self.presence {
-            Some(engine) => (engine, None),
+        let (presence, sweeper, redis) = match self.presence {
+            Some(engine) => (engine, None, None),
             None => build_presence(&config)?,
+        };
+        let handle = DjustHandle {
+            presence: presence.clone(),
+            redis,
         };
         let app = Arc::new(App {
             config,
@@ -164,14 +182,31 @@ impl DjustBuilder {
             presence,
             sweeper,
         });
-        Ok(crate::http::router(app, Arc::new(routes), pages))
+        Ok((crate::http::router(app, Arc::new(routes), pages), handle))
     }
 }
 
-/// The background tasks of a presence engine built by the runtime.
-pub(crate) struct PresenceTasks {
-    _sweeper: SweeperHandle,
-    _redis: Option<RedisHandle>,
+/// The presence engine of a built application, and its clean shutdown.
+#[derive(Debug)]
+pub struct DjustHandle {
+    presence: Presence,
+    redis: Option<RedisHandle>,
+}
+
+impl DjustHandle {
+    /// The application's presence engine (to read presence from outside a view).
+    pub fn presence(&self) -> &Presence {
+        &self.presence
+    }
+
+    /// Stops the Redis driver after removing this process's connections from Redis, so the
+    /// other processes emit their leaves at once. Call it after the server stopped serving.
+    /// Nothing to do for the memory backend.
+    pub async fn shutdown(self) {
+        if let Some(redis) = self.redis {
+            redis.shutdown().await;
+        }
+    }
 }
 
 /// The presence engine for `config` (memory, or Redis-replicated), with its tasks running.
@@ -179,7 +214,9 @@ pub(crate) struct PresenceTasks {
 /// The Redis backend is started without waiting for Redis: a process can start while Redis is
 /// down, serves its own users meanwhile, and publishes its state once Redis is reachable (the
 /// driver logs the outage and retries with backoff).
-fn build_presence(config: &DjustConfig) -> Result<(Presence, Option<PresenceTasks>), BuildError> {
+fn build_presence(
+    config: &DjustConfig,
+) -> Result<(Presence, Option<SweeperHandle>, Option<RedisHandle>), BuildError> {
     let engine_config = config.presence.engine_config(config.heartbeat_interval)?;
     let runtime_hint = "build the router inside the Tokio runtime, e.g. in #[tokio::main]";
     let fail = |what: &str, e: &dyn std::fmt::Display| BuildError::Config(format!("{what}: {e}"));
@@ -206,9 +243,5 @@ fn build_presence(config: &DjustConfig) -> Result<(Presence, Option<PresenceTask
     let sweeper = engine
         .spawn_sweeper()
         .map_err(|e| fail("presence", &format!("{e} ({runtime_hint})")))?;
-    let tasks = PresenceTasks {
-        _sweeper: sweeper,
-        _redis: redis,
-    };
-    Ok((engine, Some(tasks)))
+    Ok((engine, Some(sweeper), redis))
 }

@@ -265,6 +265,11 @@ impl DjustConfig {
         }
         if let Some(v) = secs("DJUST_PRESENCE_TIMEOUT")? {
             self.presence.timeout = v;
+            // A silent connection is closed after `idle_timeout`; unless set on its own, it
+            // follows the presence timeout (the same idea: this long without a heartbeat).
+            if lookup("DJUST_IDLE_TIMEOUT_MS").is_none() {
+                self.idle_timeout = v;
+            }
         }
         if let Some(v) = secs("DJUST_PRESENCE_RECONNECT_GRACE")? {
             self.presence.reconnect_grace = v;
@@ -316,10 +321,14 @@ impl DjustConfig {
                 self.ws_max_write_buffer, self.ws_write_buffer
             ));
         }
+        // Presence first: its message names the presence variables, which is what a user who
+        // only set those needs to see.
+        self.presence.engine_config(self.heartbeat_interval)?;
         if self.heartbeat_interval.is_zero() || self.idle_timeout <= self.heartbeat_interval {
             return fail(format!(
                 "idle_timeout (DJUST_IDLE_TIMEOUT_MS, {:?}) must be longer than a non-zero \
-                 heartbeat_interval (DJUST_HEARTBEAT_INTERVAL_MS, {:?})",
+                 heartbeat_interval (DJUST_PRESENCE_HEARTBEAT_INTERVAL or \
+                 DJUST_HEARTBEAT_INTERVAL_MS, {:?})",
                 self.idle_timeout, self.heartbeat_interval
             ));
         }
@@ -331,7 +340,6 @@ impl DjustConfig {
                 key.len()
             ));
         }
-        self.presence.engine_config(self.heartbeat_interval)?;
         Ok(())
     }
 }
@@ -430,6 +438,10 @@ mod tests {
         assert_eq!(cfg.heartbeat_interval, Duration::from_secs(10));
         assert_eq!(cfg.presence.timeout, Duration::from_millis(25_500));
         assert_eq!(cfg.presence.reconnect_grace, Duration::from_secs(2));
+        assert_eq!(
+            cfg.idle_timeout, cfg.presence.timeout,
+            "the idle timeout follows"
+        );
         let engine = cfg.presence.engine_config(cfg.heartbeat_interval).unwrap();
         assert_eq!(engine.presence_timeout, Duration::from_millis(25_500));
     }
@@ -454,6 +466,17 @@ mod tests {
                 "DJUST_PRESENCE_BACKEND",
             ),
             (vec![("DJUST_PRESENCE_BACKEND", "redis")], "DJUST_REDIS_URL"),
+            (
+                vec![
+                    ("DJUST_PRESENCE_BACKEND", "redis"),
+                    ("DJUST_REDIS_URL", "http://x"),
+                ],
+                "DJUST_REDIS_URL",
+            ),
+            (
+                vec![("DJUST_PRESENCE_HEARTBEAT_INTERVAL", "60")],
+                "DJUST_PRESENCE_HEARTBEAT_INTERVAL",
+            ),
             (
                 vec![
                     ("DJUST_PRESENCE_HEARTBEAT_INTERVAL", "30"),

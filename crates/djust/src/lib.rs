@@ -71,7 +71,7 @@ mod socket;
 mod template;
 mod view;
 
-pub use app::{Djust, DjustBuilder};
+pub use app::{Djust, DjustBuilder, DjustHandle};
 pub use config::{DjustConfig, MIN_SECRET_BYTES};
 pub use context::Context;
 pub use djust_macros::{event_handler, event_handlers};

@@ -10,7 +10,7 @@ use djust::DjustConfig;
 use djust::presence::PresenceBackendKind;
 use djust_testkit::RedisServer;
 use serde_json::{Value, json};
-use support::presence_views::room_router;
+use support::presence_views::{room_parts, room_router};
 use support::{Ws, serve, test_config};
 
 const WAIT: Duration = Duration::from_secs(5);
@@ -116,4 +116,22 @@ fn the_redis_backend_without_a_url_is_a_startup_error() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("DJUST_REDIS_URL"), "{err}");
+}
+
+#[tokio::test]
+async fn a_stopping_process_removes_its_users_from_the_others_at_once() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let (router, handle) = room_parts(redis_config(&server), None);
+    let p1 = serve(router).await;
+    let p2 = serve(room_router(redis_config(&server), None)).await;
+    let _alice = join(p1, "1:alice").await;
+    let mut bob = join(p2, "2:bob").await;
+    wait_html(&mut bob, |h| h.contains(r#"<p id="count">2</p>"#)).await;
+    assert_eq!(handle.presence().count("room:1"), 2);
+    // Process 1 stops (its connection is still open): without the shutdown, process 2 would
+    // keep alice until the presence timeout (60 s).
+    handle.shutdown().await;
+    assert_eq!(wait_event(&mut bob, "left").await, json!({"name": "alice"}));
 }

@@ -124,6 +124,15 @@ pub enum CollabError {
 /// # Errors
 /// [`CollabError`] if the database cannot be opened or djust rejects the setup.
 pub fn app(opts: AppOptions) -> Result<Router, CollabError> {
+    app_parts(opts).map(|(router, _handle)| router)
+}
+
+/// [`app`], plus djust's handle: call [`djust::DjustHandle::shutdown`] once the server has
+/// stopped, so that with the Redis backend the other processes drop this one's users at once.
+///
+/// # Errors
+/// As for [`app`].
+pub fn app_parts(opts: AppOptions) -> Result<(Router, djust::DjustHandle), CollabError> {
     let db = Db::open(&opts.db_path)?;
     let auth = Arc::new(AuthCookies::new(
         opts.config.secret_key.as_deref(),
@@ -141,8 +150,8 @@ pub fn app(opts: AppOptions) -> Result<Router, CollabError> {
     if let Some(presence) = opts.presence {
         live = live.presence(presence);
     }
-    let router = live
-        .into_router()?
+    let (router, handle) = live.into_parts()?;
+    let router = router
         .merge(login::routes(db, auth.clone())?)
         .route("/static/collab.js", get(script))
         .route("/static/collab.css", get(stylesheet))
@@ -150,7 +159,7 @@ pub fn app(opts: AppOptions) -> Result<Router, CollabError> {
             auth,
             auth::authenticate,
         ));
-    Ok(router)
+    Ok((router, handle))
 }
 
 async fn script() -> impl IntoResponse {

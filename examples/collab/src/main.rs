@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use collab::{AppOptions, app};
+use collab::{AppOptions, app_parts};
 use djust::DjustConfig;
 
 /// The collaborative editor example of djust: presence, live cursors and a shared textarea.
@@ -42,7 +42,7 @@ async fn main() -> ExitCode {
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     // DJUST_* variables (secret key, tick, heartbeat, ...) as documented in docs/runtime.md.
     let config = DjustConfig::from_env()?;
-    let router = app(AppOptions::new(&args.db).config(config))?;
+    let (router, handle) = app_parts(AppOptions::new(&args.db).config(config))?;
     let addr = SocketAddr::new(args.host, args.port);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -58,5 +58,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             }
         })
         .await?;
+    // With the Redis backend: tell the other processes this one's users are gone.
+    handle.shutdown().await;
     Ok(())
 }

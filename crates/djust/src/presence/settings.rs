@@ -98,11 +98,23 @@ impl PresenceSettings {
                  DJUST_PRESENCE_RECONNECT_GRACE, DJUST_PRESENCE_MAX_META_BYTES): {e}"
             ))
         })?;
-        if self.backend == PresenceBackendKind::Redis && self.redis_url.is_none() {
-            return Err(BuildError::Config(
-                "DJUST_PRESENCE_BACKEND=redis needs DJUST_REDIS_URL (e.g. redis://127.0.0.1:6379/0)"
-                    .into(),
-            ));
+        if self.backend == PresenceBackendKind::Redis {
+            match self.redis_url.as_deref() {
+                None => {
+                    return Err(BuildError::Config(
+                        "DJUST_PRESENCE_BACKEND=redis needs DJUST_REDIS_URL (e.g. redis://127.0.0.1:6379/0)"
+                            .into(),
+                    ));
+                }
+                Some(url) if !(url.starts_with("redis://") || url.starts_with("redis+unix://")) => {
+                    return Err(BuildError::Config(
+                        "DJUST_REDIS_URL must start with redis:// or redis+unix:// \
+                         (e.g. redis://127.0.0.1:6379/0)"
+                            .into(),
+                    ));
+                }
+                Some(_) => {}
+            }
         }
         Ok(config)
     }

@@ -124,6 +124,14 @@ pub fn presence_router(config: DjustConfig, engine: Presence) -> axum::Router {
 
 /// The room app; with `engine: None` the runtime builds the engine from `config`.
 pub fn room_router(config: DjustConfig, engine: Option<Presence>) -> axum::Router {
+    room_parts(config, engine).0
+}
+
+/// [`room_router`] with its [`djust::DjustHandle`].
+pub fn room_parts(
+    config: DjustConfig,
+    engine: Option<Presence>,
+) -> (axum::Router, djust::DjustHandle) {
     let builder = Djust::builder()
         .config(config)
         .templates_embedded([("room.html", ROOM_HTML)]);
@@ -131,9 +139,9 @@ pub fn room_router(config: DjustConfig, engine: Option<Presence>) -> axum::Route
         Some(engine) => builder.presence(engine),
         None => builder,
     };
-    builder
+    let (router, handle) = builder
         .live::<Room>("/room/{room}")
-        .into_router()
-        .expect("presence test app builds")
-        .layer(middleware::from_fn(auth_from_header))
+        .into_parts()
+        .expect("presence test app builds");
+    (router.layer(middleware::from_fn(auth_from_header)), handle)
 }
