@@ -36,7 +36,10 @@ use syn::{
 ///   name (`Option<T>` makes it optional; keys the handler does not name are ignored);
 /// - the function may be `async` or not, and returns `()` or `Result<(), E>` with
 ///   `E: Into<djust::ViewError>`;
-/// - `#[event_handler(name = "other")]` dispatches the event `other` to this method.
+/// - `#[event_handler(name = "other")]` dispatches the event `other` to this method;
+/// - `#[event_handler(render = false)]` declares that the handler changes nothing its own page
+///   shows (e.g. a `cursor_move` that only calls `update_cursor_position`: a page never shows
+///   its own cursor), so a successful call does not re-render the view. Peers still update.
 ///
 /// Apply it to an empty block (`#[djust::event_handlers] impl MyView {}`) for a view without events.
 #[proc_macro_attribute]
@@ -80,6 +83,8 @@ struct Handler {
     is_async: bool,
     takes_socket: bool,
     params: Vec<(String, Type, Span)>,
+    /// False for `#[event_handler(render = false)]`.
+    render: bool,
 }
 
 fn expand(item: &mut ItemImpl) -> syn::Result<TokenStream2> {
@@ -123,10 +128,16 @@ fn expand(item: &mut ItemImpl) -> syn::Result<TokenStream2> {
     let self_ty = &item.self_ty;
     let (impl_generics, _, where_clause) = item.generics.split_for_impl();
     let names: Vec<&str> = handlers.iter().map(|h| h.event.as_str()).collect();
+    let no_render: Vec<&str> = handlers
+        .iter()
+        .filter(|h| !h.render)
+        .map(|h| h.event.as_str())
+        .collect();
     let arms = handlers.iter().map(dispatch_arm);
     Ok(quote! {
         impl #impl_generics ::djust::HandleEvent for #self_ty #where_clause {
             const EVENTS: &'static [&'static str] = &[#(#names),*];
+            const NO_RENDER: &'static [&'static str] = &[#(#no_render),*];
 
             #[allow(unused_variables)]
             async fn handle_event(
@@ -179,14 +190,21 @@ fn is_handler_attr(attr: &Attribute) -> bool {
 
 fn parse_handler(attr: &Attribute, func: &ImplItemFn) -> syn::Result<Handler> {
     let mut event = func.sig.ident.to_string();
+    let mut render = true;
     if !matches!(attr.meta, syn::Meta::Path(_)) {
         attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("name") {
                 let lit: LitStr = meta.value()?.parse()?;
                 event = lit.value();
                 Ok(())
+            } else if meta.path.is_ident("render") {
+                let lit: syn::LitBool = meta.value()?.parse()?;
+                render = lit.value;
+                Ok(())
             } else {
-                Err(meta.error("unknown #[event_handler] option; expected `name = \"...\"`"))
+                Err(meta.error(
+                    "unknown #[event_handler] option; expected `name = \"...\"` or `render = false`",
+                ))
             }
         })?;
     }
@@ -239,6 +257,7 @@ fn parse_handler(attr: &Attribute, func: &ImplItemFn) -> syn::Result<Handler> {
         is_async: sig.asyncness.is_some(),
         takes_socket,
         params,
+        render,
     })
 }
 

@@ -84,6 +84,10 @@ pub trait HandleEvent: Send {
     /// The names of the events this view handles.
     const EVENTS: &'static [&'static str];
 
+    /// Events whose successful handling does not re-render this view
+    /// (`#[event_handler(render = false)]`): they change nothing the view's own page shows.
+    const NO_RENDER: &'static [&'static str] = &[];
+
     /// Runs the handler for `event`, decoding its parameters from `payload`.
     ///
     /// Parameters must be decoded (and fail) before any state is touched, so that an

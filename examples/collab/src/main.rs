@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use axum::serve::ListenerExt;
 use clap::Parser;
 use collab::{AppOptions, app_parts};
 use djust::DjustConfig;
@@ -48,6 +49,13 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e} (try another --port)"))?;
     let local = listener.local_addr()?;
+    // Live views send many small frames: without TCP_NODELAY, Nagle's algorithm holds each one
+    // back until the client's delayed ACK (20–40 ms of latency per update).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!(error = %e, "collab: could not set TCP_NODELAY");
+        }
+    });
     println!("collab: serving http://{local}/");
     tracing::info!(db = %args.db.display(), "collab: documents database");
     axum::serve(listener, router)

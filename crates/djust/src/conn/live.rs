@@ -429,7 +429,12 @@ impl<V: LiveView, T: Transport> Live<V, T> {
             .await
         {
             Ok(()) => {
-                self.mark_dirty();
+                if V::NO_RENDER.contains(&name) {
+                    // Nothing to re-render, but the handler may have pushed events.
+                    self.arm();
+                } else {
+                    self.mark_dirty();
+                }
                 Flow::Continue
             }
             Err(err) => {

@@ -69,6 +69,13 @@ impl View {
         self.n += 1;
     }
 
+    /// Claims to change nothing on the page (it does change `n`, so a test can see whether
+    /// the view was re-rendered).
+    #[event_handler(render = false)]
+    fn quiet_inc(&mut self) {
+        self.n += 1;
+    }
+
     #[event_handler]
     fn cursor_move(&mut self, x: i64) {
         self.x = x;
@@ -274,4 +281,18 @@ async fn a_rate_limited_resync_waits_for_a_token_instead_of_being_dropped() {
         Duration::from_millis(100),
         "served when the token refilled"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_render_false_handler_does_not_re_render_the_view() {
+    let mut c = mounted(DjustConfig::default(), Closes::default()).await;
+    c.send(json!({"t": "event", "name": "quiet_inc", "payload": {}}));
+    assert!(
+        c.recv_within(Duration::from_secs(1)).await.is_none(),
+        "no render, so no patch (although `n` changed)"
+    );
+    // The next ordinary event renders both changes.
+    c.send(json!({"t": "event", "name": "inc", "payload": {}}));
+    let patch = c.recv_json().await;
+    assert!(patch["ops"].to_string().contains("\"2\""), "{patch}");
 }

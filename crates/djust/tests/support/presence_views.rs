@@ -74,7 +74,8 @@ impl LiveView for Room {
 
 #[djust::event_handlers]
 impl Room {
-    #[event_handler]
+    // The own page never shows the own cursor: nothing to re-render here (peers still update).
+    #[event_handler(render = false)]
     fn cursor_move(&mut self, x: i64, y: i64) -> Result<(), ViewError> {
         Ok(self.update_cursor_position(x, y)?)
     }

@@ -64,7 +64,8 @@ impl LiveView for CollaborativeDocView {
 #[djust::event_handlers]
 impl CollaborativeDocView {
     /// Called when the user moves their cursor over `#canvas`.
-    #[event_handler]
+    // The own page never shows the own cursor: nothing to re-render here (peers still update).
+    #[event_handler(render = false)]
     fn cursor_move(&mut self, x: i64, y: i64) -> Result<(), ViewError> {
         self.update_cursor_position(x, y)?;
         Ok(())

@@ -97,7 +97,8 @@ impl LiveView for CollaborativeEditor {
 #[djust::event_handlers]
 impl CollaborativeEditor {
     /// `dj-mousemove` on the editor area (throttled to 20 Hz by `dj-throttle="50"`).
-    #[event_handler]
+    // The own page never shows the own cursor: nothing to re-render here (peers still update).
+    #[event_handler(render = false)]
     fn cursor_move(&mut self, x: i64, y: i64) -> Result<(), ViewError> {
         self.update_cursor_position(x, y)?;
         Ok(())
