@@ -11,7 +11,7 @@ use std::time::Duration;
 use djust::presence::Presence;
 use djust_presence::ManualClock;
 use serde_json::{Value, json};
-use support::presence_views::{manual_engine, presence_router};
+use support::presence_views::{manual_engine, presence_router, renders_of};
 use support::{Ws, eventually, serve, test_config};
 
 /// Long enough for a frame that would come (they come within milliseconds), short enough to
@@ -404,4 +404,22 @@ async fn the_static_page_lists_others_without_tracking_the_page_view() {
     assert!(body.contains("alice"), "{body}");
     assert!(body.contains(r#"<i id="me">zed</i>"#), "{body}");
     assert_eq!(engine.count("room:1"), 1, "a page GET is not a presence");
+}
+
+#[tokio::test]
+async fn moving_the_own_cursor_never_re_renders_the_own_page() {
+    let (addr, _engine, _clock) = start().await;
+    let (mut mover, _) = join(addr, "1", "77:mover").await;
+    let (mut watcher, _) = join(addr, "1", "78:watcher").await;
+    collect(&mut mover, "joined", QUIET).await;
+    let before = renders_of("77");
+    for i in 0..10 {
+        mover.event("cursor_move", json!({"x": i, "y": i})).await;
+        tokio::time::sleep(Duration::from_millis(15)).await;
+    }
+    // The watcher sees the moves...
+    eventually_html(&mut watcher, |h| h.contains("mover@9,9")).await;
+    // ...while the mover's page, which never shows its own cursor, was not rendered for them
+    // (neither for its `render = false` handler nor for its own `CursorMoved` event).
+    assert_eq!(renders_of("77"), before);
 }

@@ -1,6 +1,7 @@
 //! A presence + cursors test view ("room") and the router that mounts it on a given engine.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 use axum::middleware;
 use djust::presence::{LiveCursorMixin, LivePresence, Presence, PresenceMixin, PresenceRecord};
@@ -15,6 +16,19 @@ pub const ROOM_HTML: &str = r#"<p id="count">{{ presence_count }}</p>
 <ul>{% for p in presences %}<li data-id="{{ p.id }}">{{ p.name }}{% if p.typing %} typing{% endif %}</li>{% endfor %}</ul>
 {% for user_id, cursor in cursors.items %}<b class="cursor" data-user="{{ user_id }}" dj-cursor="{{ cursor.dom_id }}" style="left: {{ cursor.x }}px; top: {{ cursor.y }}px;">{{ cursor.meta.name }}@{{ cursor.x }},{{ cursor.y }}</b>{% endfor %}
 <i id="me">{{ my_name }}</i>"#;
+
+/// Renders per presence user id (tests use distinct ids, so parallel tests don't mix).
+static RENDERS: Mutex<BTreeMap<String, usize>> = Mutex::new(BTreeMap::new());
+
+/// How many times a `Room` of `user_id` has been rendered.
+pub fn renders_of(user_id: &str) -> usize {
+    RENDERS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(user_id)
+        .copied()
+        .unwrap_or(0)
+}
 
 #[derive(Serialize)]
 pub struct Room {
@@ -52,6 +66,11 @@ impl LiveView for Room {
     }
 
     fn get_context_data(&self, _socket: &Socket) -> Result<Context, ViewError> {
+        *RENDERS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(self.get_presence_user_id())
+            .or_default() += 1;
         let mut ctx = Context::new();
         ctx.insert("presences", &self.list_presences())?
             .insert("presence_count", &self.presence_count())?

@@ -68,12 +68,16 @@ impl<V: LiveView, T: Transport> Live<V, T> {
     fn handle_presence(&mut self, event: &PresenceEvent) -> bool {
         let own = self.socket.presence_link().own_user_id();
         let is_own = |id: &str| own.as_deref() == Some(id);
-        if let EventKind::CursorMoved { user_id, cursor } = &event.kind
-            && self
-                .cursors
-                .moved(crate::presence::dom_hash(user_id), cursor.x(), cursor.y())
-        {
-            return false;
+        if let EventKind::CursorMoved { user_id, cursor } = &event.kind {
+            // The own cursor is never on the own page (`get_cursors` leaves it out); another
+            // user's shown cursor only needs the fast path.
+            if is_own(user_id)
+                || self
+                    .cursors
+                    .moved(crate::presence::dom_hash(user_id), cursor.x(), cursor.y())
+            {
+                return false;
+            }
         }
         match &event.kind {
             EventKind::Join(record) if !is_own(record.id()) => {
