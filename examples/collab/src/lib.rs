@@ -25,6 +25,7 @@ mod auth;
 pub mod db;
 mod login;
 pub mod people;
+mod server;
 mod views;
 
 use std::path::PathBuf;
@@ -37,6 +38,7 @@ use axum::routing::get;
 use djust::{Djust, DjustConfig};
 
 pub use auth::{AUTH_COOKIE, MAX_NAME_CHARS, NameError, validate_name};
+pub use server::serve;
 
 use crate::auth::AuthCookies;
 use crate::db::{Db, DbError};

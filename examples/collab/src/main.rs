@@ -4,9 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use axum::serve::ListenerExt;
 use clap::Parser;
-use collab::{AppOptions, app_parts};
+use collab::AppOptions;
 use djust::DjustConfig;
 
 /// The collaborative editor example of djust: presence, live cursors and a shared textarea.
@@ -43,30 +42,6 @@ async fn main() -> ExitCode {
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     // DJUST_* variables (secret key, tick, heartbeat, ...) as documented in docs/runtime.md.
     let config = DjustConfig::from_env()?;
-    let (router, handle) = app_parts(AppOptions::new(&args.db).config(config))?;
     let addr = SocketAddr::new(args.host, args.port);
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e} (try another --port)"))?;
-    let local = listener.local_addr()?;
-    // Live views send many small frames: without TCP_NODELAY, Nagle's algorithm holds each one
-    // back until the client's delayed ACK (20–40 ms of latency per update).
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::warn!(error = %e, "collab: could not set TCP_NODELAY");
-        }
-    });
-    println!("collab: serving http://{local}/");
-    tracing::info!(db = %args.db.display(), "collab: documents database");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async {
-            // If the signal handler cannot be installed, serve until killed.
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        })
-        .await?;
-    // With the Redis backend: tell the other processes this one's users are gone.
-    handle.shutdown().await;
-    Ok(())
+    collab::serve(AppOptions::new(&args.db).config(config), addr).await
 }
