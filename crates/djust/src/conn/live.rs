@@ -119,6 +119,7 @@ pub(crate) async fn run_view<V: LiveView, T: Transport>(
         idle: Box::pin(tokio::time::sleep_until(now + config.idle_timeout)),
         info_open: true,
         presence_sub: None,
+        own_user: None,
         view,
         socket,
         io,
@@ -167,6 +168,8 @@ struct Live<V, T> {
     info_open: bool,
     /// The view's presence subscription (see `presence.rs`), polled like `info_rx`.
     presence_sub: Option<djust_presence::Subscription>,
+    /// The presence user id this connection is tracked as (refreshed by `sync_presence`).
+    own_user: Option<Arc<str>>,
     app: Arc<App>,
     /// The DOM the client has (as of the last frame sent).
     tree: Tree,

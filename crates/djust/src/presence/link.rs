@@ -51,20 +51,17 @@ impl PresenceLink {
         }
     }
 
-    /// A subscription the view made since the last call, if any.
-    pub(crate) fn take_subscription(&self) -> Option<Subscription> {
-        self.state.lock().handover.take()
-    }
-
-    /// The presence user id this connection is tracked as: the view is not told about its own
-    /// user's joins and leaves.
-    pub(crate) fn own_user_id(&self) -> Option<Arc<str>> {
-        let state = self.state.lock();
-        if state.tracked {
+    /// What the view changed since the last call, in one lock: a subscription it made (track or
+    /// key move), if any, and the presence user id this connection is now tracked as (the view
+    /// is not told about its own user's joins and leaves, nor re-rendered for its own cursor).
+    pub(crate) fn sync(&self) -> (Option<Subscription>, Option<Arc<str>>) {
+        let mut state = self.state.lock();
+        let own = if state.tracked {
             state.user_id.clone()
         } else {
             None
-        }
+        };
+        (state.handover.take(), own)
     }
 
     /// The client's heartbeat: keeps this connection's entries alive (and re-tracks them if

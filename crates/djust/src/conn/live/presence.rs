@@ -20,10 +20,13 @@ pub(super) async fn recv(sub: &mut Option<Subscription>) -> Option<Arc<PresenceE
 impl<V: LiveView, T: Transport> Live<V, T> {
     /// Takes a subscription the view made during its last callback (track or a key move).
     /// Replacing the old one drops it, which unsubscribes.
+    /// Also refreshes the own user id, so handling an event takes no lock.
     pub(super) fn sync_presence(&mut self) {
-        if let Some(sub) = self.socket.presence_link().take_subscription() {
+        let (sub, own) = self.socket.presence_link().sync();
+        if let Some(sub) = sub {
             self.presence_sub = Some(sub);
         }
+        self.own_user = own;
     }
 
     /// One event woke the loop: handle it and arm the render; the rest of the tick's events
@@ -66,7 +69,7 @@ impl<V: LiveView, T: Transport> Live<V, T> {
     /// Handles one event; returns whether the view needs a render (a move of a cursor the
     /// client already shows only needs the fast path).
     fn handle_presence(&mut self, event: &PresenceEvent) -> bool {
-        let own = self.socket.presence_link().own_user_id();
+        let own = self.own_user.clone();
         let is_own = |id: &str| own.as_deref() == Some(id);
         if let EventKind::CursorMoved { user_id, cursor } = &event.kind {
             // The own cursor is never on the own page (`get_cursors` leaves it out); another
@@ -82,9 +85,12 @@ impl<V: LiveView, T: Transport> Live<V, T> {
         match &event.kind {
             EventKind::Join(record) if !is_own(record.id()) => {
                 self.view.handle_presence_join(record, &mut self.socket);
+                // The hook may have moved or dropped the presence.
+                self.sync_presence();
             }
             EventKind::Leave(record) if !is_own(record.id()) => {
                 self.view.handle_presence_leave(record, &mut self.socket);
+                self.sync_presence();
             }
             EventKind::Broadcast { event, payload } => {
                 if let Err(err) = self.socket.push_event(event.as_ref(), &**payload) {
@@ -96,8 +102,6 @@ impl<V: LiveView, T: Transport> Live<V, T> {
             // Updates and cursor moves only need the re-render the caller arms.
             _ => {}
         }
-        // A hook may have moved or dropped the presence.
-        self.sync_presence();
         true
     }
 }
