@@ -1,0 +1,555 @@
+//! Rendering a compiled view against a connection's [`ViewState`]: a full render (mount,
+//! resync) or a diff of only the slots whose inputs changed.
+//!
+//! Change tracking: every context entry has a fingerprint; a slot whose dependencies all
+//! kept theirs is not evaluated at all. An evaluated slot is sent only if its output hash
+//! changed. Loops are keyed (tuple key, the item's `id`, its `dj-key`, or its content) and
+//! diffed into removals, insertions/moves and updates of whole items.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use minijinja::value::merge_maps;
+use minijinja::{Error, ErrorKind, Value};
+use serde_json::{Map, Value as Json, json};
+
+use crate::error::RenderError;
+use crate::keys::{KeyedDiff, diff_keys};
+use crate::set::{Engine, View};
+use crate::state::{BlockState, Item, SlotState, ViewState, mark_sent};
+use crate::tree::{Block, Loop, Slot, SlotKind};
+use crate::value::fingerprint;
+
+/// Keys are sent as JSON numbers: 53 bits fit a JavaScript number exactly.
+const KEY_MASK: u64 = (1 << 53) - 1;
+const NO_BRANCH: u32 = u32::MAX;
+
+/// The values one render sees.
+#[derive(Debug, Clone, Copy)]
+pub struct RenderInput<'a> {
+    /// The root context (a map value).
+    pub root: &'a Value,
+    /// Every entry's fingerprint, sorted by name ([`crate::fingerprint`] of its value).
+    pub entries: &'a [(Arc<str>, u64)],
+}
+
+/// What to send after a render.
+#[derive(Debug, PartialEq)]
+pub enum Output {
+    /// The whole view: `{"s": id, "d": [...]}` plus the statics the client lacks.
+    Full {
+        /// The rendered tree.
+        rendered: Json,
+        /// Statics by block id (as strings).
+        statics: Map<String, Json>,
+    },
+    /// Only what changed: slot index → new value or nested diff; empty = nothing changed.
+    Diff {
+        /// The root block's diff.
+        diff: Map<String, Json>,
+        /// Statics of blocks the diff introduces.
+        statics: Map<String, Json>,
+    },
+}
+
+impl Engine {
+    /// Renders `view` for a connection: a full render if `state` is empty, else a diff.
+    /// Updates `state` to what the client will have once it applies the output.
+    ///
+    /// # Errors
+    /// A slot failed to evaluate. `state` is then reset, so the next render is a full one.
+    pub fn render(
+        &self,
+        view: &View,
+        input: RenderInput<'_>,
+        state: &mut ViewState,
+    ) -> Result<Output, RenderError> {
+        let changed = changed_entries(&state.entries, input.entries);
+        let mut cx = Cx {
+            engine: self,
+            changed,
+            entries: input.entries,
+            statics: Map::new(),
+            sent: std::mem::take(&mut state.sent),
+            mark: 0,
+        };
+        let result = match state.root.take() {
+            None => cx
+                .full_block(&view.root, input.root, true)
+                .map(|(rendered, st)| {
+                    state.root = st;
+                    Output::Full {
+                        rendered,
+                        statics: Map::new(),
+                    }
+                }),
+            Some(mut root) => {
+                let mut diff = Map::new();
+                cx.diff_block(&view.root, input.root, &mut root, &mut diff)
+                    .map(|()| {
+                        state.root = Some(root);
+                        Output::Diff {
+                            diff,
+                            statics: Map::new(),
+                        }
+                    })
+            }
+        };
+        match result {
+            Ok(mut out) => {
+                let statics = std::mem::take(&mut cx.statics);
+                match &mut out {
+                    Output::Full { statics: s, .. } | Output::Diff { statics: s, .. } => {
+                        *s = statics;
+                    }
+                }
+                state.sent = cx.sent;
+                state.entries = input.entries.to_vec();
+                Ok(out)
+            }
+            Err(e) => {
+                state.reset();
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Names whose fingerprint differs (or that appeared or vanished), sorted.
+fn changed_entries(old: &[(Arc<str>, u64)], new: &[(Arc<str>, u64)]) -> Vec<Arc<str>> {
+    let mut out = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < old.len() || j < new.len() {
+        match (old.get(i), new.get(j)) {
+            (Some(a), Some(b)) if a.0 == b.0 => {
+                if a.1 != b.1 {
+                    out.push(b.0.clone());
+                }
+                i += 1;
+                j += 1;
+            }
+            (Some(a), Some(b)) if a.0 < b.0 => {
+                out.push(a.0.clone());
+                i += 1;
+            }
+            (Some(_), Some(b)) | (None, Some(b)) => {
+                out.push(b.0.clone());
+                j += 1;
+            }
+            (Some(a), None) => {
+                out.push(a.0.clone());
+                i += 1;
+            }
+            (None, None) => break,
+        }
+    }
+    out
+}
+
+struct Cx<'a> {
+    engine: &'a Engine,
+    changed: Vec<Arc<str>>,
+    entries: &'a [(Arc<str>, u64)],
+    statics: Map<String, Json>,
+    sent: Vec<u64>,
+    /// The first marker seen since the last reset (per loop item).
+    mark: u64,
+}
+
+impl Cx<'_> {
+    fn is_changed(&self, slot: &Slot) -> bool {
+        slot.deps
+            .iter()
+            .any(|d| self.changed.binary_search(d).is_ok())
+    }
+
+    fn need_statics(&mut self, b: &Block) {
+        if mark_sent(&mut self.sent, b.id) {
+            self.statics.insert(
+                b.id.to_string(),
+                Json::Array(b.statics.iter().map(|s| Json::from(&**s)).collect()),
+            );
+        }
+    }
+
+    fn full_block(
+        &mut self,
+        b: &Block,
+        ctx: &Value,
+        keep: bool,
+    ) -> Result<(Json, Option<BlockState>), RenderError> {
+        let (d, st) = self.block_dyns(b, ctx, keep)?;
+        self.need_statics(b);
+        Ok((json!({"s": b.id, "d": d}), st))
+    }
+
+    fn block_dyns(
+        &mut self,
+        b: &Block,
+        ctx: &Value,
+        keep: bool,
+    ) -> Result<(Vec<Json>, Option<BlockState>), RenderError> {
+        let mut d = Vec::with_capacity(b.slots.len());
+        let mut states = keep.then(|| Vec::with_capacity(b.slots.len()));
+        for slot in &b.slots {
+            let (v, st) = self.full_slot(slot, ctx, keep)?;
+            d.push(v);
+            if let (Some(states), Some(st)) = (states.as_mut(), st) {
+                states.push(st);
+            }
+        }
+        Ok((d, states.map(|slots| BlockState { slots })))
+    }
+
+    fn full_slot(
+        &mut self,
+        slot: &Slot,
+        ctx: &Value,
+        keep: bool,
+    ) -> Result<(Json, Option<SlotState>), RenderError> {
+        match &slot.kind {
+            SlotKind::Emit { emit, marker, .. } => {
+                let s = self.engine.emit(*emit, ctx)?;
+                let mark = if *marker { self.marker(&s) } else { 0 };
+                let st = keep.then(|| SlotState::Emit {
+                    hash: hash_str(&s),
+                    mark,
+                });
+                Ok((Json::String(s), st))
+            }
+            SlotKind::If(branches) => {
+                let idx = self.branch(branches, ctx)?;
+                let Some(branch) = branches.get(idx as usize) else {
+                    let st = keep.then(|| SlotState::If {
+                        branch: NO_BRANCH,
+                        inner: BlockState::default(),
+                    });
+                    return Ok((Json::String(String::new()), st));
+                };
+                let (v, inner) = self.full_block(&branch.body, ctx, keep)?;
+                let st = inner.map(|inner| SlotState::If { branch: idx, inner });
+                Ok((v, st))
+            }
+            SlotKind::For(l) => {
+                let values = self.iter(l, ctx)?;
+                let keyed = self.keys(l, &values, ctx)?;
+                let mut out = Vec::with_capacity(values.len());
+                let mut items = Vec::with_capacity(if keep { values.len() } else { 0 });
+                for (i, v) in values.iter().enumerate() {
+                    let (dyns, mark) = self.item(l, ctx, v, i, values.len())?;
+                    out.push(json!([keyed[i].0, dyns]));
+                    if keep {
+                        items.push(Item {
+                            key: keyed[i].0,
+                            fp: keyed[i].1,
+                            mark,
+                        });
+                    }
+                }
+                self.need_statics(&l.body);
+                let st = keep.then_some(SlotState::Loop { items });
+                Ok((json!({"s": l.body.id, "k": out}), st))
+            }
+        }
+    }
+
+    fn diff_block(
+        &mut self,
+        b: &Block,
+        ctx: &Value,
+        st: &mut BlockState,
+        out: &mut Map<String, Json>,
+    ) -> Result<(), RenderError> {
+        for (i, slot) in b.slots.iter().enumerate() {
+            if !self.is_changed(slot) {
+                continue;
+            }
+            let Some(state) = st.slots.get_mut(i) else {
+                continue;
+            };
+            if let Some(v) = self.diff_slot(slot, ctx, state)? {
+                out.insert(i.to_string(), v);
+            }
+        }
+        Ok(())
+    }
+
+    fn diff_slot(
+        &mut self,
+        slot: &Slot,
+        ctx: &Value,
+        state: &mut SlotState,
+    ) -> Result<Option<Json>, RenderError> {
+        match (&slot.kind, state) {
+            (SlotKind::Emit { emit, marker, .. }, SlotState::Emit { hash, mark }) => {
+                let s = self.engine.emit(*emit, ctx)?;
+                let h = hash_str(&s);
+                if h == *hash {
+                    return Ok(None);
+                }
+                *hash = h;
+                if *marker {
+                    *mark = self.marker(&s);
+                }
+                Ok(Some(Json::String(s)))
+            }
+            (SlotKind::If(branches), SlotState::If { branch, inner }) => {
+                let idx = self.branch(branches, ctx)?;
+                if idx == *branch {
+                    let Some(b) = branches.get(idx as usize) else {
+                        return Ok(None);
+                    };
+                    let mut sub = Map::new();
+                    self.diff_block(&b.body, ctx, inner, &mut sub)?;
+                    return Ok((!sub.is_empty()).then(|| json!({ "d": sub })));
+                }
+                *branch = idx;
+                match branches.get(idx as usize) {
+                    None => {
+                        *inner = BlockState::default();
+                        Ok(Some(Json::String(String::new())))
+                    }
+                    Some(b) => {
+                        let (v, st) = self.full_block(&b.body, ctx, true)?;
+                        *inner = st.unwrap_or_default();
+                        Ok(Some(v))
+                    }
+                }
+            }
+            (SlotKind::For(l), SlotState::Loop { items }) => self.diff_loop(l, ctx, items),
+            // A state of another shape cannot happen (the view's tree does not change).
+            (_, state) => {
+                let (v, st) = self.full_slot(slot, ctx, true)?;
+                if let Some(st) = st {
+                    *state = st;
+                }
+                Ok(Some(v))
+            }
+        }
+    }
+
+    fn diff_loop(
+        &mut self,
+        l: &Loop,
+        ctx: &Value,
+        items: &mut Vec<Item>,
+    ) -> Result<Option<Json>, RenderError> {
+        let values = self.iter(l, ctx)?;
+        let keyed = self.keys(l, &values, ctx)?;
+        let old: HashMap<u64, Item> = items.iter().map(|i| (i.key, *i)).collect();
+        let new_keys: Vec<u64> = keyed.iter().map(|k| k.0).collect();
+        let old_keys: Vec<u64> = items.iter().map(|i| i.key).collect();
+        let KeyedDiff { removed, placed } = diff_keys(&old_keys, &new_keys);
+        let placed: HashSet<usize> = placed.into_iter().collect();
+        let mut ins = Vec::new();
+        let mut upd = Vec::new();
+        let mut next = Vec::with_capacity(values.len());
+        for (i, v) in values.iter().enumerate() {
+            let (key, fp) = keyed[i];
+            let prev = old.get(&key);
+            let changed = prev.is_none_or(|p| p.fp != fp);
+            let (dyns, mark) = if changed {
+                let (d, m) = self.item(l, ctx, v, i, values.len())?;
+                (Some(d), m)
+            } else {
+                (None, prev.map_or(0, |p| p.mark))
+            };
+            match (prev, placed.contains(&i)) {
+                (None, _) => ins.push(json!([i, key, dyns])),
+                (Some(_), true) => {
+                    ins.push(json!([i, key, Json::Null]));
+                    if let Some(d) = dyns {
+                        upd.push(json!([key, d]));
+                    }
+                }
+                (Some(_), false) => {
+                    if let Some(d) = dyns {
+                        upd.push(json!([key, d]));
+                    }
+                }
+            }
+            next.push(Item { key, fp, mark });
+        }
+        *items = next;
+        if removed.is_empty() && ins.is_empty() && upd.is_empty() {
+            return Ok(None);
+        }
+        self.need_statics(&l.body);
+        let mut diff = Map::new();
+        if !removed.is_empty() {
+            diff.insert("del".into(), json!(removed));
+        }
+        if !ins.is_empty() {
+            diff.insert("ins".into(), Json::Array(ins));
+        }
+        if !upd.is_empty() {
+            diff.insert("upd".into(), Json::Array(upd));
+        }
+        Ok(Some(Json::Object(diff)))
+    }
+
+    /// One item's dynamics (its body rendered in the item's scope) and its first marker.
+    fn item(
+        &mut self,
+        l: &Loop,
+        ctx: &Value,
+        v: &Value,
+        i: usize,
+        n: usize,
+    ) -> Result<(Vec<Json>, u64), RenderError> {
+        let scope = self.scope(l, ctx, v, i, n)?;
+        let saved = std::mem::take(&mut self.mark);
+        let (dyns, _) = self.block_dyns(&l.body, &scope, false)?;
+        let mark = std::mem::replace(&mut self.mark, saved);
+        Ok((dyns, mark))
+    }
+
+    fn scope(
+        &self,
+        l: &Loop,
+        ctx: &Value,
+        v: &Value,
+        i: usize,
+        n: usize,
+    ) -> Result<Value, RenderError> {
+        let mut vars: Vec<(Value, Value)> = Vec::with_capacity(l.targets.len() + 1);
+        if let [one] = l.targets.as_slice() {
+            vars.push((Value::from(one.clone()), v.clone()));
+        } else {
+            let parts: Vec<Value> = v
+                .try_iter()
+                .map_err(|e| self.engine.error(l.iter, e))?
+                .collect();
+            if parts.len() != l.targets.len() {
+                return Err(self.engine.error(
+                    l.iter,
+                    Error::new(
+                        ErrorKind::CannotUnpack,
+                        format!(
+                            "cannot unpack {} values into {} names",
+                            parts.len(),
+                            l.targets.len()
+                        ),
+                    ),
+                ));
+            }
+            vars.extend(l.targets.iter().cloned().map(Value::from).zip(parts));
+        }
+        if l.uses_loop {
+            let info: Vec<(&str, Value)> = vec![
+                ("index", Value::from(i + 1)),
+                ("index0", Value::from(i)),
+                ("revindex", Value::from(n - i)),
+                ("revindex0", Value::from(n - i - 1)),
+                ("first", Value::from(i == 0)),
+                ("last", Value::from(i + 1 == n)),
+                ("length", Value::from(n)),
+                ("depth", Value::from(1)),
+                ("depth0", Value::from(0)),
+            ];
+            vars.push((Value::from("loop"), Value::from_iter(info)));
+        }
+        Ok(merge_maps([Value::from_iter(vars), ctx.clone()]))
+    }
+
+    fn iter(&self, l: &Loop, ctx: &Value) -> Result<Vec<Value>, RenderError> {
+        let v = self.engine.eval(l.iter, ctx)?;
+        if v.is_undefined() || v.is_none() {
+            return Ok(Vec::new());
+        }
+        Ok(v.try_iter()
+            .map_err(|e| self.engine.error(l.iter, e))?
+            .collect())
+    }
+
+    /// `(key, fingerprint)` per item. Keys: the first of a tuple (`for k, v in m.items`), the
+    /// item's `id`, its rendered `dj-key`, or its content; on a duplicate, the positions.
+    fn keys(
+        &self,
+        l: &Loop,
+        values: &[Value],
+        ctx: &Value,
+    ) -> Result<Vec<(u64, u64)>, RenderError> {
+        let outer = self.outer_fp(l);
+        let n = values.len();
+        let mut out = Vec::with_capacity(n);
+        for (i, v) in values.iter().enumerate() {
+            let fp_v = fingerprint(v);
+            let key = if l.targets.len() > 1 {
+                v.get_item_by_index(0)
+                    .map_or(fp_v, |k| tagged(1, fingerprint(&k)))
+            } else if let Some(id) = v.get_attr("id").ok().filter(|id| !id.is_undefined()) {
+                tagged(2, fingerprint(&id))
+            } else if let Some(slot) = l.key_slot {
+                let SlotKind::Emit { emit, .. } = l.body.slots[slot].kind else {
+                    unreachable!("key_slot points at an emit slot")
+                };
+                let scope = self.scope(l, ctx, v, i, n)?;
+                tagged(3, hash_str(&self.engine.emit(emit, &scope)?))
+            } else {
+                tagged(4, fp_v)
+            };
+            let mut h = std::hash::DefaultHasher::new();
+            (fp_v, outer).hash(&mut h);
+            if l.uses_loop {
+                (i, n).hash(&mut h);
+            }
+            out.push((key & KEY_MASK, h.finish()));
+        }
+        let mut seen = HashSet::with_capacity(n);
+        if !out.iter().all(|(k, _)| seen.insert(*k)) {
+            for (i, item) in out.iter_mut().enumerate() {
+                item.0 = i as u64;
+            }
+        }
+        Ok(out)
+    }
+
+    /// A fingerprint of the root entries the loop body reads (besides its own variables):
+    /// when one changes, every item re-renders.
+    fn outer_fp(&self, l: &Loop) -> u64 {
+        let mut h = std::hash::DefaultHasher::new();
+        for slot in &l.body.slots {
+            for d in &slot.deps {
+                if let Ok(i) = self.entries.binary_search_by(|(n, _)| (**n).cmp(&**d)) {
+                    self.entries[i].1.hash(&mut h);
+                }
+            }
+        }
+        h.finish()
+    }
+
+    fn branch(&self, branches: &[crate::tree::Branch], ctx: &Value) -> Result<u32, RenderError> {
+        for (i, b) in branches.iter().enumerate() {
+            let taken = match b.cond {
+                None => true,
+                Some(c) => self.engine.eval(c, ctx)?.is_true(),
+            };
+            if taken {
+                return Ok(u32::try_from(i).unwrap_or(NO_BRANCH));
+            }
+        }
+        Ok(NO_BRANCH)
+    }
+
+    fn marker(&mut self, s: &str) -> u64 {
+        let m = (self.engine.marker_parser())(s).unwrap_or(0);
+        if self.mark == 0 {
+            self.mark = m;
+        }
+        m
+    }
+}
+
+fn tagged(tag: u8, h: u64) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    (tag, h).hash(&mut hasher);
+    hasher.finish()
+}
+
+fn hash_str(s: &str) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    s.hash(&mut h);
+    h.finish()
+}

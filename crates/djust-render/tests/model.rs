@@ -1,0 +1,291 @@
+//! Model-based round trip: random contexts and random changes, rendered as diffs and
+//! applied by the reference client, equal a full minijinja render byte for byte.
+
+use djust_render::{ClientModel, Engine, Output, RenderInput, ViewState, context_entries};
+use minijinja::Environment;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{Value as Json, json};
+
+const TEMPLATE: &str = r#"<h3>{{ users|length }} Editing</h3>
+<ul>{% for u in users %}<li dj-key="u-{{ u.id }}" class="{% if u.typing %}typing{% endif %}">{{ u.name|first }}{{ u.name }}{% if u.admin %}<b>admin</b>{% elif u.typing %}<i>…</i>{% else %}-{% endif %}{% for t in u.tags %}<em>{{ loop.index }}:{{ t }}</em>{% endfor %}</li>{% endfor %}</ul>
+{% for user_id, c in cursors.items %}<div dj-cursor="{{ user_id }}" style="left: {{ c.x }}px; top: {{ c.y }}px;">{{ c.meta.name }}</div>{% endfor %}
+{% if title %}<h1>{{ title }}</h1>{% endif %}<textarea>{{ content }}</textarea>
+{% for n in numbers %}{{ n }}{% if not loop.last %},{% endif %}{% endfor %}{{ raw|safe }}"#;
+
+fn env() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+    env.add_template("t.html", TEMPLATE).unwrap();
+    env.add_template("inc.html", "<p>{{ title }}</p>").unwrap();
+    env.add_template(
+        "outer.html",
+        "<div>{% include \"inc.html\" %}{{ content }}</div>",
+    )
+    .unwrap();
+    env
+}
+
+const NAMES: &[&str] = &["Ann", "Bob", "<script>", "Zoë", "a&b", "\"q\"", ""];
+
+fn random_user(rng: &mut StdRng, id: u32) -> Json {
+    let tags: Vec<&str> = (0..rng.random_range(0..3))
+        .map(|_| NAMES[rng.random_range(0..NAMES.len())])
+        .collect();
+    json!({"id": id, "name": NAMES[rng.random_range(0..NAMES.len())], "typing": rng.random_bool(0.3),
+           "admin": rng.random_bool(0.2), "tags": tags})
+}
+
+fn random_change(rng: &mut StdRng, ctx: &mut Json, next_id: &mut u32) {
+    let users = ctx["users"].as_array_mut().unwrap();
+    match rng.random_range(0..10) {
+        0 | 1 => {
+            *next_id += 1;
+            let at = rng.random_range(0..=users.len());
+            users.insert(at, random_user(rng, *next_id));
+        }
+        2 if !users.is_empty() => {
+            let at = rng.random_range(0..users.len());
+            users.remove(at);
+        }
+        3 if !users.is_empty() => {
+            let at = rng.random_range(0..users.len());
+            let id = users[at]["id"].as_u64().unwrap() as u32;
+            users[at] = random_user(rng, id);
+        }
+        4 if users.len() > 1 => {
+            let a = rng.random_range(0..users.len());
+            let u = users.remove(a);
+            let b = rng.random_range(0..=users.len());
+            users.insert(b, u);
+        }
+        5 => {
+            let cursors = ctx["cursors"].as_object_mut().unwrap();
+            let id = format!("user_{}", rng.random_range(0..6));
+            if rng.random_bool(0.2) {
+                cursors.shift_remove(&id);
+            } else {
+                cursors.insert(id.clone(), json!({"x": rng.random_range(0..500), "y": rng.random_range(0..500), "meta": {"name": id}}));
+            }
+        }
+        6 => ctx["title"] = json!(NAMES[rng.random_range(0..NAMES.len())]),
+        7 => ctx["content"] = json!(format!("text {}", rng.random_range(0..1000))),
+        8 => {
+            let n: Vec<u32> = (0..rng.random_range(0..5))
+                .map(|_| rng.random_range(0..3))
+                .collect();
+            ctx["numbers"] = json!(n);
+        }
+        _ => ctx["raw"] = json!(["<br>", "<hr>", "x"][rng.random_range(0..3)]),
+    }
+}
+
+fn render(engine: &Engine, name: &str, ctx: &Json, state: &mut ViewState) -> Output {
+    let (root, entries) = context_entries(ctx.as_object().unwrap());
+    engine
+        .render(
+            &engine.view(name).unwrap(),
+            RenderInput {
+                root: &root,
+                entries: &entries,
+            },
+            state,
+        )
+        .unwrap()
+}
+
+fn expected(env: &Environment<'_>, name: &str, ctx: &Json) -> String {
+    env.get_template(name)
+        .unwrap()
+        .render(djust_render::map_to_value(ctx.as_object().unwrap()))
+        .unwrap()
+}
+
+fn apply(client: &mut ClientModel, out: &Output) {
+    match out {
+        Output::Full { rendered, statics } => client.apply_full(rendered, &json!(statics)).unwrap(),
+        Output::Diff { diff, statics } => {
+            client.apply_diff(&json!(diff), &json!(statics)).unwrap();
+        }
+    }
+}
+
+#[test]
+fn random_changes_round_trip_byte_for_byte() {
+    let engine = Engine::new(env(), ["t.html"]).unwrap();
+    let reference = env();
+    for seed in 0..40 {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut next_id = 0;
+        let mut ctx = json!({"users": [], "cursors": {}, "title": "", "content": "", "numbers": [], "raw": ""});
+        let mut state = ViewState::new();
+        let mut client = ClientModel::new();
+        for step in 0..150 {
+            random_change(&mut rng, &mut ctx, &mut next_id);
+            let out = render(&engine, "t.html", &ctx, &mut state);
+            apply(&mut client, &out);
+            assert_eq!(
+                client.html().unwrap(),
+                expected(&reference, "t.html", &ctx),
+                "seed {seed} step {step}"
+            );
+            if rng.random_bool(0.02) {
+                state.reset(); // a resync: the next render is full
+                client = ClientModel::new();
+            }
+        }
+    }
+}
+
+#[test]
+fn a_join_in_a_big_room_sends_one_item() {
+    let engine = Engine::new(env(), ["t.html"]).unwrap();
+    let users: Vec<Json> = (0..1000)
+        .map(|i| json!({"id": i, "name": format!("u{i}"), "tags": []}))
+        .collect();
+    let mut ctx = json!({"users": users, "cursors": {}, "content": "x"});
+    let mut state = ViewState::new();
+    render(&engine, "t.html", &ctx, &mut state);
+    ctx["users"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"id": 5000, "name": "new", "tags": []}));
+    let Output::Diff { diff, statics } = render(&engine, "t.html", &ctx, &mut state) else {
+        panic!("diff expected")
+    };
+    assert!(statics.is_empty(), "statics are sent once");
+    assert_eq!(diff["0"], json!("1001"));
+    let ins = diff["1"]["ins"].as_array().unwrap();
+    assert_eq!(ins.len(), 1, "{diff:?}");
+    assert_eq!(ins[0][0], json!(1000));
+    assert!(diff["1"].get("upd").is_none() && diff["1"].get("del").is_none());
+    assert_eq!(
+        diff.len(),
+        2,
+        "only the count and the list changed: {diff:?}"
+    );
+    // A leave: one removal.
+    ctx["users"].as_array_mut().unwrap().remove(3);
+    let Output::Diff { diff, .. } = render(&engine, "t.html", &ctx, &mut state) else {
+        panic!()
+    };
+    assert_eq!(diff["1"]["del"].as_array().unwrap().len(), 1);
+    assert!(diff["1"].get("ins").is_none());
+    // A meta change: one update.
+    ctx["users"][10]["typing"] = json!(true);
+    let Output::Diff { diff, .. } = render(&engine, "t.html", &ctx, &mut state) else {
+        panic!()
+    };
+    assert_eq!(diff.len(), 1, "{diff:?}");
+    assert_eq!(diff["1"]["upd"].as_array().unwrap().len(), 1);
+    // Nothing changed: nothing to send.
+    let Output::Diff { diff, .. } = render(&engine, "t.html", &ctx, &mut state) else {
+        panic!()
+    };
+    assert!(diff.is_empty());
+}
+
+#[test]
+fn unchanged_entries_are_not_evaluated() {
+    // `boom` fails when evaluated; it is only evaluated when its input changes.
+    let mut e = env();
+    e.add_template("boom.html", "{{ a }}{{ b|int(strict) }}")
+        .ok();
+    e.add_filter(
+        "int",
+        |v: minijinja::Value, _s: minijinja::Value| -> Result<i64, minijinja::Error> {
+            v.as_i64().ok_or_else(|| {
+                minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, "not an int")
+            })
+        },
+    );
+    e.add_global("strict", true);
+    let engine = Engine::new(e, ["boom.html"]).unwrap();
+    let view = engine.view("boom.html").unwrap();
+    let mut state = ViewState::new();
+    let go = |ctx: Json, state: &mut ViewState| {
+        let (root, entries) = context_entries(ctx.as_object().unwrap());
+        engine.render(
+            &view,
+            RenderInput {
+                root: &root,
+                entries: &entries,
+            },
+            state,
+        )
+    };
+    go(json!({"a": 1, "b": 2}), &mut state).unwrap();
+    // b unchanged → its slot is skipped, whatever a does.
+    let Output::Diff { diff, .. } = go(json!({"a": 2, "b": 2}), &mut state).unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        diff,
+        serde_json::Map::from_iter([("0".to_owned(), json!("2"))])
+    );
+    // b changes to a bad value → a render error, and the state is reset.
+    let err = go(json!({"a": 2, "b": "x"}), &mut state).unwrap_err();
+    assert!(err.to_string().contains("boom.html"), "{err}");
+    assert!(state.is_empty());
+}
+
+#[test]
+fn includes_are_inlined_and_unsupported_constructs_are_refused_with_line() {
+    let engine = Engine::new(env(), ["outer.html"]).unwrap();
+    let mut state = ViewState::new();
+    let mut client = ClientModel::new();
+    let ctx = json!({"title": "<T>", "content": "c"});
+    apply(
+        &mut client,
+        &render(&engine, "outer.html", &ctx, &mut state),
+    );
+    assert_eq!(client.html().unwrap(), "<div><p>&lt;T&gt;</p>c</div>");
+
+    for (src, construct) in [
+        ("a\n{% set x = 1 %}", "{% set %}"),
+        ("{% macro m() %}{% endmacro %}", "{% macro %}"),
+        (
+            "\n\n{% for x in y %}{% else %}none{% endfor %}",
+            "`else` branch",
+        ),
+        ("{% extends \"b.html\" %}", "{% extends %}"),
+        ("{% for x in y if x %}{% endfor %}", "`if` filter"),
+    ] {
+        let mut e = env();
+        e.add_template_owned("bad.html", src.to_owned()).unwrap();
+        let err = Engine::new(e, ["bad.html"])
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+            .err()
+            .unwrap_or_else(|| panic!("{src} compiled"));
+        assert!(err.contains("bad.html") && err.contains(construct), "{err}");
+        let line = src.matches('\n').count() + 1;
+        assert!(err.contains(&format!("line {line}")), "{err}");
+    }
+    let mut e = env();
+    e.add_template("inc_missing.html", "x\n{% include \"nope.html\" %}")
+        .unwrap();
+    let err = Engine::new(e, ["inc_missing.html"])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("inc_missing.html") && err.contains("line 2") && err.contains("nope.html"),
+        "{err}"
+    );
+}
+
+#[test]
+fn markers_follow_the_page() {
+    let engine = Engine::new(env(), ["t.html"]).unwrap();
+    let mut state = ViewState::new();
+    let mut ctx = json!({"users": [], "cursors": {"a": {"x": 1, "y": 2, "meta": {}}, "b": {"x": 1, "y": 2, "meta": {}}}});
+    render(&engine, "t.html", &ctx, &mut state);
+    let mut m = Vec::new();
+    state.markers(&mut m);
+    assert_eq!(m.len(), 2);
+    ctx["cursors"].as_object_mut().unwrap().shift_remove("a");
+    render(&engine, "t.html", &ctx, &mut state);
+    m.clear();
+    state.markers(&mut m);
+    assert_eq!(m.len(), 1);
+}
