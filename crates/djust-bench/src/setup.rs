@@ -42,7 +42,10 @@ async fn list_socket(target: &Target) -> Result<(Ws, BTreeSet<i64>), BenchError>
         .await
         .map_err(err)?;
     let mounted = mount(&mut ws, "/").await.map_err(err)?;
-    Ok((ws, doc_ids_in(&mounted.frame)))
+    let frame: serde_json::Value =
+        serde_json::from_str(&mounted.frame).map_err(|e| err(e.to_string()))?;
+    let html = djust_render::full_html(&frame).map_err(|e| err(e.to_string()))?;
+    Ok((ws, doc_ids_in(&html)))
 }
 
 /// Returns the ids of `n` documents, creating the missing ones with the list page's

@@ -83,7 +83,7 @@ pub async fn connect(target: &Target, jar: &CookieJar, read_buffer: usize) -> Re
 /// # Errors
 /// The server's `error` (code and message), a close, or a transport error, as text.
 pub async fn mount(ws: &mut Ws, path: &str) -> Result<Mounted, String> {
-    let frame = serde_json::json!({"t": "mount", "v": 1, "ref": 1, "path": path, "query": ""});
+    let frame = serde_json::json!({"t": "mount", "v": 2, "ref": 1, "path": path, "query": ""});
     ws.send(Message::text(frame.to_string()))
         .await
         .map_err(|e| format!("send mount: {e}"))?;

@@ -293,3 +293,13 @@ impl ClientModel {
         Ok(())
     }
 }
+
+/// The HTML of a full frame (`mounted` or `render`: its `rendered` tree and `statics`).
+///
+/// # Errors
+/// A malformed tree.
+pub fn full_html(frame: &Json) -> Result<String, ModelError> {
+    let mut m = ClientModel::new();
+    m.apply_full(&frame["rendered"], &frame["statics"])?;
+    m.html()
+}

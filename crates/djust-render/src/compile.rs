@@ -73,15 +73,11 @@ fn load(
 }
 
 fn parse_source<'s>(source: &'s str, name: &'s str) -> Result<ast::Stmt<'s>, CompileError> {
-    parse(
-        source,
-        name,
-        SyntaxConfig,
-        WhitespaceConfig::default(),
-    )
-    .map_err(|source| CompileError::Syntax {
-        template: name.to_owned(),
-        source,
+    parse(source, name, SyntaxConfig, WhitespaceConfig::default()).map_err(|source| {
+        CompileError::Syntax {
+            template: name.to_owned(),
+            source,
+        }
     })
 }
 

@@ -49,7 +49,7 @@ mod state;
 mod tree;
 mod value;
 
-pub use client::{ClientModel, ModelError};
+pub use client::{ClientModel, ModelError, full_html};
 pub use error::{CompileError, RenderError};
 pub use render::{Output, RenderInput};
 pub use set::{Engine, MarkerParser, View};

@@ -10,7 +10,7 @@
 (function () {
   "use strict";
 
-  const PROTOCOL_VERSION = 1;
+  const PROTOCOL_VERSION = 2;
   const WS_PATH = "/djust/ws";
   const BACKOFF_MIN_MS = 500;
   const BACKOFF_MAX_MS = 30000;
@@ -32,6 +32,8 @@
   let heartbeatTimer = null;
   let heartbeatPending = false;
   let lastVer = 0;
+  // The rendered tree of the mounted view (DjustRendered); replaced on every mount.
+  let model = null;
   let resyncing = false;
   let resyncTimer = null;
   let nextRef = 1;
@@ -172,7 +174,9 @@
         onPatch(frame);
         break;
       case "render":
-        withObserver(function () { DjustPatch.morphRoot(root, frame.html); });
+        model = DjustRendered.create();
+        model.full(frame.rendered, frame.statics);
+        withObserver(function () { DjustPatch.morphRoot(root, model.html()); });
         lastVer = frame.ver;
         resyncing = false;
         syncHooks(null);
@@ -206,7 +210,10 @@
     lastVer = frame.ver;
     resyncing = false;
     maxFrameBytes = frame.max_frame_bytes || maxFrameBytes;
-    const touched = withObserver(function () { DjustPatch.morphRoot(root, frame.html); });
+    // Statics are per connection: a new connection starts from an empty cache.
+    model = DjustRendered.create();
+    model.full(frame.rendered, frame.statics);
+    const touched = withObserver(function () { DjustPatch.morphRoot(root, model.html()); });
     setBodyState(true);
     startHeartbeat(frame.heartbeat_ms || 30000);
     if (reconnect) eachHook(function (h) { callHook(h, "reconnected"); });
@@ -225,7 +232,15 @@
       return;
     }
     let ok = true;
-    const touched = withObserver(function () { ok = DjustPatch.apply(root, frame.ops); });
+    let html = null;
+    try {
+      model.diff(frame.diff, frame.statics);
+      html = model.html();
+    } catch (err) {
+      ok = false;
+      console.warn("djust: diff did not apply", err);
+    }
+    const touched = withObserver(function () { if (html !== null) DjustPatch.morphRoot(root, html); });
     lastVer = frame.ver;
     syncHooks(touched);
     if (!ok) requestResync("patch did not apply");

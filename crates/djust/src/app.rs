@@ -154,13 +154,12 @@ impl DjustBuilder {
     pub fn into_parts(self) -> Result<(axum::Router, DjustHandle), BuildError> {
         let config = self.config.unwrap_or_default();
         config.validate()?;
-        let templates = Templates::new(self.sources)?;
         let layout = self.layout.unwrap_or_else(|| DEFAULT_LAYOUT.to_owned());
-        templates.check(&layout, "layout")?;
+        let views = self.views.iter().map(|v| (v.template, v.view));
+        let templates = Templates::new(self.sources, &layout, views)?;
         let mut routes = Routes::new();
         let mut pages = Vec::new();
         for view in self.views {
-            templates.check(view.template, view.view)?;
             routes.insert(&view.pattern, view.entry)?;
             pages.push((view.pattern, view.page));
         }

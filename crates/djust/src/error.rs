@@ -21,6 +21,9 @@ pub enum ViewError {
     /// The template failed to render (syntax error, failing filter, missing template).
     #[error("template error: {0:#}")]
     Template(#[from] minijinja::Error),
+    /// A live render failed (a failing filter, iterating a number, …); names the template.
+    #[error("render error: {0:#}")]
+    Render(#[from] djust_render::RenderError),
     /// A value could not be serialized into the template context.
     #[error("context value could not be serialized: {0}")]
     Serialize(#[from] serde_json::Error),
@@ -153,6 +156,10 @@ pub enum BuildError {
         /// The loader/parser error.
         source: minijinja::Error,
     },
+    /// A view template uses something the render engine cannot track (named with its line),
+    /// or an expression in it does not compile.
+    #[error("{0}")]
+    Compile(djust_render::CompileError),
     /// Two views were mounted on conflicting paths, or a path is malformed.
     #[error("cannot mount a live view at {path:?}: {reason}")]
     Route {

@@ -2,12 +2,12 @@
 //! `docs/protocol.md`).
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::socket::PushEvent;
 
 /// The protocol version a client sends in its `mount` frame.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// Frames the client sends.
 #[derive(Debug, Deserialize)]
@@ -49,14 +49,20 @@ pub(crate) enum ServerFrame<'a> {
         #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
         reference: Option<&'a Value>,
         ver: u64,
-        html: &'a str,
+        /// The rendered tree (`docs/protocol.md`, *Rendered trees*).
+        rendered: &'a Value,
+        #[serde(skip_serializing_if = "Map::is_empty")]
+        statics: &'a Map<String, Value>,
         conn: String,
         heartbeat_ms: u64,
         max_frame_bytes: usize,
     },
     Patch {
         ver: u64,
-        ops: &'a [djust_diff::Op],
+        /// The root block's diff.
+        diff: &'a Map<String, Value>,
+        #[serde(skip_serializing_if = "Map::is_empty")]
+        statics: &'a Map<String, Value>,
         #[serde(skip_serializing_if = "<[_]>::is_empty")]
         events: &'a [PushEvent],
         /// Cursor moves to apply after the ops (see [`CursorMove`]).
@@ -74,7 +80,9 @@ pub(crate) enum ServerFrame<'a> {
     },
     Render {
         ver: u64,
-        html: &'a str,
+        rendered: &'a Value,
+        #[serde(skip_serializing_if = "Map::is_empty")]
+        statics: &'a Map<String, Value>,
         #[serde(skip_serializing_if = "<[_]>::is_empty")]
         events: &'a [PushEvent],
     },
@@ -181,13 +189,15 @@ mod tests {
             f.to_json(),
             r#"{"t":"error","ref":7,"code":"bad_json","message":"m"}"#
         );
+        let diff = Map::from_iter([("3".to_owned(), json!("x"))]);
         let f = ServerFrame::Patch {
             ver: 2,
-            ops: &[],
+            diff: &diff,
+            statics: &Map::new(),
             events: &[],
             cursors: &[],
         };
-        assert_eq!(f.to_json(), r#"{"t":"patch","ver":2,"ops":[]}"#);
+        assert_eq!(f.to_json(), r#"{"t":"patch","ver":2,"diff":{"3":"x"}}"#);
         let moves = [
             CursorMove {
                 id: "7".into(),

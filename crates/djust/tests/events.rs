@@ -10,11 +10,11 @@ use support::{Ws, start, test_config};
 async fn mount_renders_with_path_and_query_params() {
     let (addr, probe) = start(test_config()).await;
     let (_ws, mounted) = Ws::mounted(addr, "/counter/42", "start=7").await;
-    assert_eq!(mounted["v"], 1);
+    assert_eq!(mounted["v"], 2);
     assert_eq!(mounted["ver"], 0);
     assert_eq!(mounted["heartbeat_ms"], 30_000);
     assert_eq!(mounted["max_frame_bytes"], 65_536);
-    let html = mounted["html"].as_str().unwrap();
+    let html = &djust_render::full_html(&mounted).unwrap();
     assert!(html.contains("<h1>Doc 42</h1>"), "{html}");
     assert!(html.contains(r#"<p id="count">7</p>"#), "{html}");
     assert_eq!(probe.log().connected_mounts, 1);
@@ -32,7 +32,7 @@ async fn typed_event_updates_state_and_sends_a_patch() {
     let patch = ws.recv().await;
     assert_eq!(patch["t"], "patch");
     assert_eq!(patch["ver"], 1);
-    assert!(patch["ops"].to_string().contains("\"5\""), "{patch}");
+    assert!(patch["diff"].to_string().contains("\"5\""), "{patch}");
     // A string that holds a number is accepted for an integer parameter (dj-value-* are strings).
     ws.event("inc", json!({"by": "2", "extra": "ignored"}))
         .await;
@@ -105,7 +105,7 @@ async fn unknown_event_and_malformed_json_keep_the_connection() {
     assert_eq!(ws.recv().await["code"], "bad_json");
     ws.send(json!({"t": "teleport"})).await;
     assert_eq!(ws.recv().await["code"], "bad_json");
-    ws.send(json!({"t": "mount", "v": 1, "path": "/counter/2"}))
+    ws.send(json!({"t": "mount", "v": 2, "path": "/counter/2"}))
         .await;
     assert_eq!(ws.recv().await["code"], "already_mounted");
     ws.event("inc", json!({"by": 1})).await;
@@ -162,19 +162,19 @@ async fn heartbeat_is_answered_and_reaches_the_view() {
 async fn mount_errors_close_with_a_refusal_code() {
     let (addr, _probe) = start(test_config()).await;
     let mut ws = Ws::connect(addr).await;
-    ws.send(json!({"t": "mount", "v": 1, "path": "/nowhere"}))
+    ws.send(json!({"t": "mount", "v": 2, "path": "/nowhere"}))
         .await;
     assert_eq!(ws.recv().await["code"], "not_found");
     assert_eq!(ws.close_code().await, Some(4400));
 
     let mut ws = Ws::connect(addr).await;
-    ws.send(json!({"t": "mount", "v": 1, "path": "/counter/404"}))
+    ws.send(json!({"t": "mount", "v": 2, "path": "/counter/404"}))
         .await;
     assert_eq!(ws.recv().await["code"], "not_found");
     assert_eq!(ws.close_code().await, Some(4400));
 
     let mut ws = Ws::connect(addr).await;
-    ws.send(json!({"t": "mount", "v": 1, "path": "/counter/abc"}))
+    ws.send(json!({"t": "mount", "v": 2, "path": "/counter/abc"}))
         .await;
     let err = ws.recv().await;
     assert_eq!(err["code"], "mount_failed");
@@ -184,7 +184,7 @@ async fn mount_errors_close_with_a_refusal_code() {
     );
 
     let mut ws = Ws::connect(addr).await;
-    ws.send(json!({"t": "mount", "v": 2, "path": "/counter/1"}))
+    ws.send(json!({"t": "mount", "v": 1, "path": "/counter/1"}))
         .await;
     assert_eq!(ws.recv().await["code"], "unsupported_version");
     assert_eq!(ws.close_code().await, Some(4400));

@@ -45,7 +45,11 @@ async fn the_websocket_sees_the_cookie_identity() {
         .await
         .unwrap();
     let mounted = ws.mount("/counter/1", "").await;
-    assert!(mounted["html"].as_str().unwrap().contains(&http_user));
+    assert!(
+        djust_render::full_html(&mounted)
+            .unwrap()
+            .contains(&http_user)
+    );
     let (ws_user, authenticated, connected) = probe.log().identities[1].clone();
     assert_eq!(
         (ws_user.as_str(), authenticated, connected),

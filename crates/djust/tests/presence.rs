@@ -62,7 +62,7 @@ async fn html(ws: &mut Ws) -> String {
     loop {
         let frame = ws.recv().await;
         if frame["t"] == "render" {
-            return frame["html"].as_str().expect("html").to_owned();
+            return djust_render::full_html(&frame).expect("html");
         }
     }
 }
@@ -73,7 +73,7 @@ async fn a_join_reaches_the_others_once_and_not_the_joiner() {
     let (mut a, _) = join(addr, "1", "1:alice").await;
     let (mut b, mounted_b) = join(addr, "1", "2:bob").await;
     // B's first render already lists both.
-    let html_b = mounted_b["html"].as_str().unwrap();
+    let html_b = &djust_render::full_html(&mounted_b).unwrap();
     assert!(html_b.contains(r#"<p id="count">2</p>"#), "{html_b}");
     assert!(
         html_b.contains("alice") && html_b.contains("bob"),

@@ -56,7 +56,7 @@ async fn wait_html(ws: &mut Ws, cond: impl Fn(&str) -> bool) -> String {
         let html = loop {
             let frame = ws.recv().await;
             if frame["t"] == "render" {
-                break frame["html"].as_str().unwrap_or_default().to_owned();
+                break djust_render::full_html(&frame).unwrap_or_default();
             }
         };
         if cond(&html) {

@@ -75,7 +75,7 @@ async fn websocket_mount_renders_the_same_fragment_as_the_page() {
     for path in ["/spec/document/1", "/spec/collab/1", "/spec/editor/1"] {
         let (_, _, page) = get(app.clone(), path, &[]).await;
         let (_ws, mounted) = Ws::mounted(addr, path, "").await;
-        let html = mounted["html"].as_str().unwrap();
+        let html = &djust_render::full_html(&mounted).unwrap();
         assert!(
             page.contains(html),
             "{path}: the page embeds the same render"

@@ -22,7 +22,7 @@ async fn a_burst_of_info_messages_within_a_tick_is_one_patch() {
     let patch = ws.recv().await;
     assert_eq!(patch["t"], "patch");
     assert_eq!(patch["ver"], 1);
-    assert!(patch["ops"].to_string().contains("\"100\""), "{patch}");
+    assert!(patch["diff"].to_string().contains("\"100\""), "{patch}");
     // Exactly one frame for the whole burst.
     ws.expect_silence(Duration::from_millis(300)).await;
     assert_eq!(probe.log().infos, 100, "every message reached handle_info");
@@ -51,8 +51,7 @@ async fn versions_increase_by_one_and_resync_returns_a_full_render() {
     assert_eq!(render["t"], "render");
     assert_eq!(render["ver"], 3, "a render carries the current version");
     assert!(
-        render["html"]
-            .as_str()
+        djust_render::full_html(&render)
             .unwrap()
             .contains(r#"<p id="count">3</p>"#)
     );
@@ -63,7 +62,7 @@ async fn versions_increase_by_one_and_resync_returns_a_full_render() {
         (patch["t"].as_str(), patch["ver"].as_u64()),
         (Some("patch"), Some(4))
     );
-    assert!(patch["ops"].to_string().contains("\"4\""), "{patch}");
+    assert!(patch["diff"].to_string().contains("\"4\""), "{patch}");
 }
 
 #[tokio::test]

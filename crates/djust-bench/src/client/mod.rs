@@ -2,6 +2,7 @@
 //! cursor positions and the presence count) while sending cursor moves and heartbeats on
 //! schedule, until told to stop.
 
+use djust_render::ClientModel;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -208,6 +209,7 @@ pub async fn run_client(
         me: &me,
         seat: spec.seat.as_ref(),
         positions: Vec::new(),
+        model: ClientModel::new(),
     };
     reader.frame(&mounted.frame, &mut out);
     run.mounted.fetch_add(1, Ordering::Relaxed);
@@ -333,6 +335,8 @@ struct Reader<'a> {
     me: &'a ClientShared,
     seat: Option<&'a Seat>,
     positions: Vec<Position>,
+    /// The view as the browser would have it (rendered tree + statics).
+    model: ClientModel,
 }
 
 impl Reader<'_> {
@@ -354,13 +358,18 @@ impl Reader<'_> {
             *out.error_codes.entry(code.to_owned()).or_default() += 1;
             return;
         }
-        if let Some(n) = self.run.counter.last_count(text) {
+        // What the frame shows: the whole page for a full render, the touched parts (an output
+        // with its surrounding statics, a whole loop item) for a patch, plus the raw frame
+        // (the fast path's `cursors` field).
+        let shown = self.shown(&head.t, text, out);
+        if let Some(n) = self.run.counter.last_count(&shown) {
             self.me.set_count(n, now);
         }
         if let (Some(seat), Some(tracker)) = (self.seat, out.tracker.as_mut()) {
             self.positions.clear();
             for m in &self.run.matchers {
                 m.scan(&head.t, text, &mut self.positions);
+                m.scan(&head.t, &shown, &mut self.positions);
             }
             let mut resolved = 0;
             for pos in &self.positions {
@@ -373,6 +382,34 @@ impl Reader<'_> {
                     .fetch_add(resolved, Ordering::Relaxed);
             }
         }
+    }
+}
+
+impl Reader<'_> {
+    /// Decodes `mounted` / `render` / `patch` into the HTML they show (empty for others).
+    fn shown(&mut self, t: &str, text: &str, out: &mut ClientOutcome) -> String {
+        if !matches!(t, "mounted" | "render" | "patch") {
+            return String::new();
+        }
+        let Ok(frame) = serde_json::from_str::<serde_json::Value>(text) else {
+            return String::new();
+        };
+        let result = if t == "patch" {
+            self.model
+                .apply_diff(&frame["diff"], &frame["statics"])
+                .map(|parts| parts.concat())
+        } else {
+            self.model = ClientModel::new();
+            self.model
+                .apply_full(&frame["rendered"], &frame["statics"])
+                .and_then(|()| self.model.html())
+        };
+        result.unwrap_or_else(|e| {
+            *out.error_codes
+                .entry(format!("client model: {e}"))
+                .or_default() += 1;
+            String::new()
+        })
     }
 }
 

@@ -11,7 +11,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::extract::ws::Message;
-use djust_diff::Tree;
+use djust_render::{Output, View, ViewState};
 use serde_json::{Map, Value};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::{Instant, Sleep};
@@ -74,8 +74,15 @@ pub(crate) async fn run_view<V: LiveView, T: Transport>(
             return;
         }
     };
-    let html = match crate::render::render_view(&app.templates, &view, &socket) {
-        Ok((_, html)) => html,
+    let first = crate::render::compiled::<V>(&app.templates).and_then(|compiled| {
+        let mut state = ViewState::new();
+        match crate::render::render_live(&app.templates, &compiled, &view, &socket, &mut state)? {
+            Output::Full { rendered, statics } => Ok((compiled, state, rendered, statics)),
+            Output::Diff { .. } => Err(ViewError::other("first render was not a full render")),
+        }
+    });
+    let (compiled, state, rendered, statics) = match first {
+        Ok(first) => first,
         Err(err) => {
             tracing::error!(path = %req.path, error = %err, "djust: first render failed");
             io::send_error(&mut io, reference, code::RENDER_FAILED, &err.to_string()).await;
@@ -89,7 +96,8 @@ pub(crate) async fn run_view<V: LiveView, T: Transport>(
         v: PROTOCOL_VERSION,
         reference,
         ver: 0,
-        html: &html,
+        rendered: &rendered,
+        statics: &statics,
         conn: socket.conn_id().to_string(),
         heartbeat_ms: millis(app.config.heartbeat_interval),
         max_frame_bytes: app.config.max_frame_bytes,
@@ -101,14 +109,16 @@ pub(crate) async fn run_view<V: LiveView, T: Transport>(
     }
     let now = Instant::now();
     let config = &app.config;
+    // The mount's tree and statics are not kept: the state holds fingerprints only.
+    drop((rendered, statics));
     let mut live = Live {
-        tree: Tree::parse(&html),
+        rendered: state,
+        compiled,
         ver: 0,
         armed: false,
         dirty: false,
         last_flush: now - config.tick,
         cursors: cursors::CursorState::default(),
-        html_hash: flush::html_hash(&html),
         tick: Box::pin(tokio::time::sleep_until(now)),
         bucket: TokenBucket::new(config.rate_per_sec, config.rate_burst, now),
         held: HeldEvents::default(),
@@ -126,8 +136,7 @@ pub(crate) async fn run_view<V: LiveView, T: Transport>(
         info_rx,
         app: app.clone(),
     };
-    let tree = live.tree.clone();
-    live.cursors.rendered(&tree);
+    live.note_rendered();
     let reason = if ok {
         live.run().await
     } else {
@@ -171,8 +180,10 @@ struct Live<V, T> {
     /// The presence user id this connection is tracked as (refreshed by `sync_presence`).
     own_user: Option<Arc<str>>,
     app: Arc<App>,
-    /// The DOM the client has (as of the last frame sent).
-    tree: Tree,
+    /// Fingerprints of what the client has (as of the last frame sent; `djust-render`).
+    rendered: ViewState,
+    /// The view's compiled template.
+    compiled: View,
     /// Version of the last patch sent (0 = the mounted render).
     ver: u64,
     /// A flush is pending and `tick` holds its deadline.
@@ -183,8 +194,6 @@ struct Live<V, T> {
     last_flush: Instant,
     /// The cursor fast path (see `cursors.rs`).
     cursors: cursors::CursorState,
-    /// Hash of the last page rendered (see `flush.rs`).
-    html_hash: u64,
     tick: Pin<Box<Sleep>>,
     bucket: TokenBucket,
     held: HeldEvents,

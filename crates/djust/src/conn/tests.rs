@@ -112,10 +112,14 @@ impl Client {
 }
 
 fn start(config: DjustConfig, closes: Closes) -> Client {
-    let templates = Templates::new(TemplateSources {
-        dir: None,
-        embedded: vec![("t.html".into(), "<p>{{ n }}</p><i>{{ x }}</i>".into())],
-    })
+    let templates = Templates::new(
+        TemplateSources {
+            dir: None,
+            embedded: vec![("t.html".into(), "<p>{{ n }}</p><i>{{ x }}</i>".into())],
+        },
+        DEFAULT_LAYOUT,
+        [("t.html", "V")],
+    )
     .unwrap();
     let mut state = http::Extensions::new();
     state.insert(closes);
@@ -151,7 +155,7 @@ fn start(config: DjustConfig, closes: Closes) -> Client {
 
 async fn mounted(config: DjustConfig, closes: Closes) -> Client {
     let mut c = start(config, closes);
-    c.send(json!({"t": "mount", "v": 1, "path": "/v"}));
+    c.send(json!({"t": "mount", "v": 2, "path": "/v"}));
     assert_eq!(c.recv_json().await["t"], "mounted");
     c
 }
@@ -212,7 +216,7 @@ async fn a_burst_renders_at_once_then_at_most_once_per_tick() {
     let second = c.recv_json().await;
     assert_eq!(t0.elapsed(), tick, "the rest waits for the end of the tick");
     assert_eq!(second["ver"], 2);
-    assert!(second["ops"].to_string().contains("\"10\""), "{second}");
+    assert!(second["diff"].to_string().contains("\"10\""), "{second}");
     assert!(
         c.recv_within(Duration::from_secs(1)).await.is_none(),
         "two frames for ten changes"
@@ -231,9 +235,9 @@ async fn a_held_cursor_move_is_delivered_when_a_token_frees() {
     }
     // x=1 takes the only token; x=2 is superseded by x=3, held until a token refills (100 ms).
     let first = c.recv_json().await;
-    assert!(first["ops"].to_string().contains("\"1\""), "{first}");
+    assert!(first["diff"].to_string().contains("\"1\""), "{first}");
     let second = c.recv_json().await;
-    assert!(second["ops"].to_string().contains("\"3\""), "{second}");
+    assert!(second["diff"].to_string().contains("\"3\""), "{second}");
     assert_eq!(
         t0.elapsed(),
         Duration::from_millis(100),
@@ -294,5 +298,5 @@ async fn a_render_false_handler_does_not_re_render_the_view() {
     // The next ordinary event renders both changes.
     c.send(json!({"t": "event", "name": "inc", "payload": {}}));
     let patch = c.recv_json().await;
-    assert!(patch["ops"].to_string().contains("\"2\""), "{patch}");
+    assert!(patch["diff"].to_string().contains("\"2\""), "{patch}");
 }

@@ -22,9 +22,12 @@ pub const WS_PATH: &str = "/djust/ws";
 /// Path of the client script.
 pub const SCRIPT_PATH: &str = "/djust/djust.js";
 
-/// The client: the patcher first (it defines `window.DjustPatch`), then the runtime client.
+/// The client: the patcher (`window.DjustPatch`: morphing with focus kept), the rendered-tree
+/// model (`window.DjustRendered`), then the runtime client that uses both.
 const DJUST_JS: &str = concat!(
     include_str!("../../assets/patch.js"),
+    "\n",
+    include_str!("../../assets/rendered.js"),
     "\n",
     include_str!("../../assets/client.js")
 );

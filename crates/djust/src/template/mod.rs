@@ -1,17 +1,17 @@
 //! Template environment: minijinja with HTML autoescape always on, loading from a directory
-//! and/or from embedded sources, plus the page layout.
-
-mod compat;
+//! and/or from embedded sources, plus the page layout. View templates are compiled by
+//! `djust-render` into statics and slots at start-up (see `crate::render`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use djust_render::Engine;
 use minijinja::{AutoEscape, Environment, Value};
 
 use crate::context::Context;
 use crate::error::BuildError;
 
-pub(crate) use compat::map_to_value;
+pub(crate) use djust_render::map_to_value;
 
 /// Name of the built-in page layout.
 pub(crate) const DEFAULT_LAYOUT: &str = "djust/layout.html";
@@ -46,10 +46,22 @@ pub(crate) struct TemplateSources {
     pub(crate) embedded: Vec<(String, String)>,
 }
 
-/// The shared, immutable template environment.
+/// The shared, immutable template environment with the compiled view templates.
 #[derive(Clone)]
 pub(crate) struct Templates {
-    env: Arc<Environment<'static>>,
+    engine: Arc<Engine>,
+    env: &'static Environment<'static>,
+}
+
+/// Loads (and caches) `name`, so a missing or broken template fails at start-up.
+fn check(env: &Environment<'static>, name: &str, user: &str) -> Result<(), BuildError> {
+    env.get_template(name)
+        .map(|_| ())
+        .map_err(|source| BuildError::Template {
+            name: name.to_owned(),
+            user: user.to_owned(),
+            source,
+        })
 }
 
 /// What the page layout needs besides the view's own context.
@@ -62,7 +74,35 @@ pub(crate) struct PageParts<'a> {
 }
 
 impl Templates {
-    pub(crate) fn new(sources: TemplateSources) -> Result<Self, BuildError> {
+    /// Builds the environment, checks that `layout` loads, and compiles every view template
+    /// (`(template, view type name)` pairs); the first failure is the error.
+    pub(crate) fn new<'a>(
+        sources: TemplateSources,
+        layout: &str,
+        views: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, BuildError> {
+        let env = Self::environment(sources)?;
+        check(&env, layout, "layout")?;
+        let mut names = Vec::new();
+        for (template, view) in views {
+            check(&env, template, view)?;
+            names.push(template);
+        }
+        let mut engine = Engine::new(env, names).map_err(BuildError::Compile)?;
+        engine.set_marker_parser(crate::presence::parse_dom_id);
+        let env = engine.env();
+        Ok(Self {
+            engine: Arc::new(engine),
+            env,
+        })
+    }
+
+    /// The render engine (compiled view templates).
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    fn environment(sources: TemplateSources) -> Result<Environment<'static>, BuildError> {
         let mut env = Environment::new();
         // Autoescape everything, whatever the file extension: live views only render HTML.
         env.set_auto_escape_callback(|_| AutoEscape::Html);
@@ -92,19 +132,7 @@ impl Templates {
                     source,
                 })?;
         }
-        Ok(Self { env: Arc::new(env) })
-    }
-
-    /// Loads (and caches) `name`, so a missing or broken template fails at start-up.
-    pub(crate) fn check(&self, name: &str, user: &str) -> Result<(), BuildError> {
-        self.env
-            .get_template(name)
-            .map(|_| ())
-            .map_err(|source| BuildError::Template {
-                name: name.to_owned(),
-                user: user.to_owned(),
-                source,
-            })
+        Ok(env)
     }
 
     /// Renders the view template `name` with `ctx`.
@@ -145,15 +173,19 @@ impl Templates {
 mod tests {
     use super::*;
 
-    fn embedded(list: &[(&str, &str)]) -> Templates {
-        Templates::new(TemplateSources {
+    fn sources(list: &[(&str, &str)]) -> TemplateSources {
+        TemplateSources {
             dir: None,
             embedded: list
                 .iter()
                 .map(|(n, s)| ((*n).to_owned(), (*s).to_owned()))
                 .collect(),
-        })
-        .unwrap()
+        }
+    }
+
+    fn embedded(list: &[(&str, &str)]) -> Templates {
+        let views: Vec<(&str, &str)> = list.iter().map(|(n, _)| (*n, "V")).collect();
+        Templates::new(sources(list), DEFAULT_LAYOUT, views).unwrap()
     }
 
     #[test]
@@ -197,15 +229,33 @@ mod tests {
 
     #[test]
     fn missing_dir_and_bad_template_are_build_errors() {
-        let err = Templates::new(TemplateSources {
-            dir: Some("/nonexistent/djust-templates".into()),
-            embedded: vec![],
-        })
+        let err = Templates::new(
+            TemplateSources {
+                dir: Some("/nonexistent/djust-templates".into()),
+                embedded: vec![],
+            },
+            DEFAULT_LAYOUT,
+            [],
+        )
         .err()
         .unwrap();
         assert!(err.to_string().contains("/nonexistent/djust-templates"));
-        let t = embedded(&[]);
-        let err = t.check("nope.html", "MyView").unwrap_err().to_string();
+        let err = Templates::new(sources(&[]), DEFAULT_LAYOUT, [("nope.html", "MyView")])
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains("nope.html") && err.contains("MyView"), "{err}");
+        let err = Templates::new(
+            sources(&[("v.html", "<p>\n{% set x = 1 %}</p>")]),
+            DEFAULT_LAYOUT,
+            [("v.html", "MyView")],
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(
+            err.contains("v.html") && err.contains("line 2") && err.contains("{% set %}"),
+            "{err}"
+        );
     }
 }

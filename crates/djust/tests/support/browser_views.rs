@@ -198,10 +198,12 @@ impl GapView {
 pub const GAP_HTML: &str = r#"<p id="count">{{ count }}</p><button id="inc" dj-click="inc">+1</button>
 <script>
 (function () {
-  // Test instrumentation: record sent frame types, drop the next N patch frames on request.
+  // Test instrumentation: record sent frame types, drop the next N patch frames on request,
+  // or corrupt the next patch's diff (a slot that does not exist) so it cannot apply.
   const Native = window.WebSocket;
   window.__sent = [];
   window.__drop = 0;
+  window.__corrupt = 0;
   window.WebSocket = function (url) {
     const ws = new Native(url);
     const send = ws.send.bind(ws);
@@ -209,7 +211,13 @@ pub const GAP_HTML: &str = r#"<p id="count">{{ count }}</p><button id="inc" dj-c
     Object.defineProperty(ws, "onmessage", {
       set(fn) {
         ws.addEventListener("message", (e) => {
-          if (JSON.parse(e.data).t === "patch" && window.__drop > 0) { window.__drop--; return; }
+          const f = JSON.parse(e.data);
+          if (f.t === "patch" && window.__drop > 0) { window.__drop--; return; }
+          if (f.t === "patch" && window.__corrupt > 0) {
+            window.__corrupt--;
+            f.diff = { "999": "x" };
+            return fn({ data: JSON.stringify(f) });
+          }
           fn(e);
         });
       },

@@ -132,7 +132,7 @@ impl Ws {
 
     /// Sends `mount` and returns the reply, asserting it is `mounted`.
     pub async fn mount(&mut self, path: &str, query: &str) -> Value {
-        self.send(json!({"t": "mount", "v": 1, "ref": 0, "path": path, "query": query}))
+        self.send(json!({"t": "mount", "v": 2, "ref": 0, "path": path, "query": query}))
             .await;
         let frame = self.recv().await;
         assert_eq!(frame["t"], "mounted", "expected mounted, got {frame}");
@@ -185,7 +185,7 @@ impl Ws {
         self.send(json!({"t": "resync"})).await;
         let frame = self.recv().await;
         assert_eq!(frame["t"], "render", "expected render, got {frame}");
-        frame["html"].as_str().expect("html").to_owned()
+        djust_render::full_html(&frame).expect("html")
     }
 
     /// Sends a Close frame with `code`; returns the code of the server's Close reply.

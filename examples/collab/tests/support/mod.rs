@@ -272,12 +272,12 @@ impl Ws {
 
     /// Sends `mount` and asserts the reply is `mounted`; returns its HTML.
     pub async fn mount(&mut self, path: &str) -> String {
-        self.send(json!({"t": "mount", "v": 1, "ref": 0, "path": path, "query": ""}))
+        self.send(json!({"t": "mount", "v": 2, "ref": 0, "path": path, "query": ""}))
             .await;
         let frame = self.recv().await;
         assert_eq!(frame["t"], "mounted", "expected mounted, got {frame}");
         self.conn = frame["conn"].as_str().expect("conn").to_owned();
-        frame["html"].as_str().expect("html").to_owned()
+        djust_render::full_html(&frame).expect("html")
     }
 
     /// Sends an event.
@@ -325,7 +325,7 @@ impl Ws {
         loop {
             let frame = self.recv().await;
             if frame["t"] == "render" {
-                return frame["html"].as_str().expect("html").to_owned();
+                return djust_render::full_html(&frame).expect("html");
             }
         }
     }

@@ -9,13 +9,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use djust_diff::{NodeKind, NodeRef, Tree};
-
-use crate::presence::{format_dom_id, parse_dom_id};
+use crate::presence::format_dom_id;
 use crate::protocol::CursorMove;
-
-/// The attribute that marks a user's cursor element in a template.
-pub(crate) const CURSOR_ATTR: &str = "dj-cursor";
 
 /// Cursors are keyed by their dom hash (see `crate::presence::dom_hash`).
 #[derive(Default)]
@@ -60,15 +55,14 @@ impl CursorState {
             .collect()
     }
 
-    /// A render happened with `tree`: the client's DOM now matches the render *except* for
-    /// positions moved on the fast path since the previous render (the server's old tree does
-    /// not know them, so the diff may not touch them). Returns every such move, to send with
-    /// the patch so the client ends on the latest positions; then starts over.
-    pub(crate) fn rendered(&mut self, tree: &Tree) -> Vec<CursorMove> {
+    /// A render happened; `markers` are the `dj-cursor` values of the page (parsed dom
+    /// hashes). The client now shows the render *plus* positions moved on the fast path
+    /// since the previous render only where the render did not touch them: returns every
+    /// such move, to send with the patch so the client ends on the latest positions; then
+    /// starts over.
+    pub(crate) fn rendered(&mut self, markers: &[u64]) -> Vec<CursorMove> {
         self.shown.clear();
-        for node in tree.children() {
-            collect(node, &mut self.shown);
-        }
+        self.shown.extend(markers.iter().copied());
         self.moved
             .drain()
             .map(|(hash, m)| CursorMove {
@@ -80,22 +74,10 @@ impl CursorState {
     }
 }
 
-fn collect(node: NodeRef<'_>, out: &mut HashSet<u64>) {
-    if node.kind() != NodeKind::Element {
-        return;
-    }
-    if let Some(hash) = node.attr(CURSOR_ATTR).and_then(parse_dom_id) {
-        out.insert(hash);
-    }
-    for child in node.children() {
-        collect(child, out);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::presence::{dom_hash, dom_id};
+    use crate::presence::{dom_hash, dom_id, parse_dom_id};
 
     fn move_of(user: &str, x: f64, y: f64) -> CursorMove {
         CursorMove {
@@ -110,26 +92,14 @@ mod tests {
         let mut state = CursorState::default();
         let (alice, bob) = (dom_hash("1"), dom_hash("2"));
         assert!(!state.moved(alice, 1.0, 1.0), "nothing shown yet");
-        let one = format!(
-            r#"<main><div dj-cursor="{}" style="left: 0px"></div></main>"#,
-            dom_id("1")
-        );
-        assert!(state.rendered(&Tree::parse(&one)).is_empty());
+        assert!(state.rendered(&[alice]).is_empty());
         assert!(state.moved(alice, 5.0, 6.0));
         assert!(state.moved(alice, 7.0, 8.0));
         assert!(!state.moved(bob, 1.0, 1.0), "bob has no element: render");
         assert_eq!(state.take_fresh(), vec![move_of("1", 7.0, 8.0)]);
         assert!(state.take_fresh().is_empty(), "sent once");
         // The next render resends alice's fast-path position: the server's tree still has 0px.
-        let both = format!(
-            r#"<div dj-cursor="{}"></div><div dj-cursor="{}"></div><p dj-cursor="junk"></p>"#,
-            dom_id("1"),
-            dom_id("2")
-        );
-        assert_eq!(
-            state.rendered(&Tree::parse(&both)),
-            vec![move_of("1", 7.0, 8.0)]
-        );
+        assert_eq!(state.rendered(&[alice, bob]), vec![move_of("1", 7.0, 8.0)]);
         assert!(state.moved(bob, 3.0, 4.0), "bob is shown now");
     }
 

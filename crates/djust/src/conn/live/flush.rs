@@ -1,7 +1,7 @@
 //! The end of a tick: drain what was queued, render once if anything but cursor positions
-//! changed, and send one frame.
+//! changed (only the slots whose inputs changed are evaluated), and send one frame.
 
-use djust_diff::Tree;
+use djust_render::Output;
 
 use super::{Flow, Live};
 use crate::conn::io::Transport;
@@ -35,49 +35,65 @@ impl<V: LiveView, T: Transport> Live<V, T> {
             return self.send_cursors().await;
         }
         self.dirty = false;
-        let html = match crate::render::render_view(&self.app.templates, &self.view, &self.socket) {
-            Ok((_, html)) => html,
+        if resync {
+            // The client's DOM cannot be trusted: forget what it has, send everything.
+            self.rendered.reset();
+        }
+        let out = match crate::render::render_live(
+            &self.app.templates,
+            &self.compiled,
+            &self.view,
+            &self.socket,
+            &mut self.rendered,
+        ) {
+            Ok(out) => out,
             Err(err) => {
+                // Nothing was sent and the render state is reset: the client keeps the last
+                // good page, and the next successful render is a full `render`.
+                self.rendered.reset();
                 tracing::error!(conn = %self.socket.conn_id(), error = %err, "djust: render failed");
                 return self
                     .send_error(None, code::RENDER_FAILED, &err.to_string())
                     .await;
             }
         };
-        let hash = html_hash(&html);
-        if !resync && hash == self.html_hash {
-            // Same page as last time (e.g. the sender's own cursor move, which its page does not
-            // show): no parse, no diff.
-            return self.send_cursors().await;
-        }
-        self.html_hash = hash;
-        let tree = Tree::parse(&html);
-        let cursors = self.cursors.rendered(&tree);
+        let cursors = self.note_rendered();
         let events = self.socket.take_pushed();
-        if resync {
-            // The full render carries every position: no cursor moves needed.
-            self.tree = tree;
-            let frame = ServerFrame::Render {
-                ver: self.ver,
-                html: &html,
-                events: &events,
-            };
-            return self.send(&frame).await;
+        match out {
+            // A full render carries every position: no cursor moves needed.
+            Output::Full { rendered, statics } => {
+                let frame = ServerFrame::Render {
+                    ver: self.ver,
+                    rendered: &rendered,
+                    statics: &statics,
+                    events: &events,
+                };
+                self.send(&frame).await
+            }
+            // Nothing the page shows changed (e.g. the sender's own cursor move).
+            Output::Diff { diff, .. } if diff.is_empty() => {
+                self.send_moves(&cursors, &events).await
+            }
+            Output::Diff { diff, statics } => {
+                self.ver += 1;
+                let frame = ServerFrame::Patch {
+                    ver: self.ver,
+                    diff: &diff,
+                    statics: &statics,
+                    events: &events,
+                    cursors: &cursors,
+                };
+                self.send(&frame).await
+            }
         }
-        let ops = djust_diff::diff(&self.tree, &tree);
-        self.tree = tree;
-        if !ops.is_empty() {
-            self.ver += 1;
-            let frame = ServerFrame::Patch {
-                ver: self.ver,
-                ops: &ops,
-                events: &events,
-                cursors: &cursors,
-            };
-            self.send(&frame).await
-        } else {
-            self.send_moves(&cursors, &events).await
-        }
+    }
+
+    /// A render happened: note which cursors the page now shows (its `dj-cursor` markers)
+    /// and take the fast-path moves made since the previous render.
+    pub(super) fn note_rendered(&mut self) -> Vec<CursorMove> {
+        let mut markers = Vec::new();
+        self.rendered.markers(&mut markers);
+        self.cursors.rendered(&markers)
     }
 
     /// Nothing needs a render: send the tick's fast-path cursor moves and events, if any.
@@ -97,12 +113,4 @@ impl<V: LiveView, T: Transport> Live<V, T> {
             Flow::Continue
         }
     }
-}
-
-/// A hash of a rendered page, to skip parsing and diffing a render identical to the last one.
-/// 64 bits of SipHash: a collision (which would skip one real update) is not a practical
-/// concern, and a hash keeps the per-connection memory at 8 bytes instead of a page copy.
-pub(super) fn html_hash(html: &str) -> u64 {
-    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
-    BuildHasherDefault::<DefaultHasher>::default().hash_one(html)
 }
