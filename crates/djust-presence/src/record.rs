@@ -135,6 +135,11 @@ impl Cursor {
     pub fn meta(&self) -> &Meta {
         &self.meta
     }
+
+    /// The shared meta itself: pointer-equal while the meta is unchanged (for caches).
+    pub fn meta_arc(&self) -> &Arc<Meta> {
+        &self.meta
+    }
 }
 
 impl Serialize for Cursor {

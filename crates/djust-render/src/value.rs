@@ -119,11 +119,96 @@ pub fn map_to_value(map: &Map<String, Json>) -> Value {
     Value::from_object(DjangoMap { entries, fp: None })
 }
 
+/// Makes any template value Django-compatible: every map (at any depth) becomes a
+/// [`DjangoMap`]. Values that already are (shared snapshots, [`SharedList`]s) are returned as
+/// they are, at no cost.
+pub fn djangoize(v: Value) -> Value {
+    if v.downcast_object_ref::<DjangoMap>().is_some()
+        || v.downcast_object_ref::<SharedList>().is_some()
+    {
+        return v;
+    }
+    match v.kind() {
+        minijinja::value::ValueKind::Map => {
+            let Ok(keys) = v.try_iter() else { return v };
+            let entries = keys
+                .map(|k| {
+                    let item = v.get_item(&k).unwrap_or_default();
+                    let name: Arc<str> = match k.as_str() {
+                        Some(s) => Arc::from(s),
+                        None => Arc::from(k.to_string()),
+                    };
+                    (name, djangoize(item))
+                })
+                .collect();
+            Value::from_object(DjangoMap { entries, fp: None })
+        }
+        minijinja::value::ValueKind::Seq => match v.try_iter() {
+            Ok(items) => Value::from(items.map(djangoize).collect::<Vec<_>>()),
+            Err(_) => v,
+        },
+        _ => v,
+    }
+}
+
+/// A list shared by many renders (a presence snapshot): built once, with its fingerprint,
+/// so that N viewers neither copy nor hash it.
+#[derive(Debug)]
+pub struct SharedList {
+    items: Vec<Value>,
+    fp: u64,
+}
+
+impl SharedList {
+    /// Wraps `items` (each ideally a [`map_to_value_fingerprinted`] map) as a list value.
+    pub fn new_value(items: Vec<Value>) -> Value {
+        let mut h = hasher();
+        2u8.hash(&mut h);
+        for item in &items {
+            fingerprint(item).hash(&mut h);
+        }
+        Value::from_object(SharedList {
+            items,
+            fp: h.finish(),
+        })
+    }
+}
+
+impl Object for SharedList {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Seq
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let i = usize::try_from(key.as_i64()?).ok()?;
+        self.items.get(i).cloned()
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Seq(self.items.len())
+    }
+
+    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
+        Some(self.items.len())
+    }
+}
+
 /// A map value of already converted entries.
 pub fn map_from_values(entries: Vec<(Arc<str>, Value)>) -> Value {
     Value::from_object(DjangoMap {
         entries: entries.into_iter().collect(),
         fp: None,
+    })
+}
+
+/// A map value of already converted entries, with its fingerprint computed now (for maps
+/// shared by many renders).
+pub fn map_from_values_fingerprinted(entries: Vec<(Arc<str>, Value)>) -> Value {
+    let entries: indexmap::IndexMap<Arc<str>, Value> = entries.into_iter().collect();
+    let fp = hash_entries(&entries);
+    Value::from_object(DjangoMap {
+        entries,
+        fp: Some(fp),
     })
 }
 
@@ -159,6 +244,9 @@ fn hasher() -> std::hash::DefaultHasher {
 pub fn fingerprint(v: &Value) -> u64 {
     if let Some(m) = v.downcast_object_ref::<DjangoMap>() {
         return m.fp.unwrap_or_else(|| hash_entries(&m.entries));
+    }
+    if let Some(l) = v.downcast_object_ref::<SharedList>() {
+        return l.fp;
     }
     if v.kind() == minijinja::value::ValueKind::Seq
         && let Ok(iter) = v.try_iter()

@@ -1,11 +1,18 @@
 //! The template [`Context`]: an ordered map of serializable values.
 
+use std::sync::Arc;
+
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::error::ViewError;
 
 /// The values a template sees (the spec's `ctx` dict). Keys keep insertion order.
+///
+/// Values are converted to template values when inserted (serde, without a JSON detour), and
+/// each entry keeps a fingerprint, so a render evaluates only the template parts whose
+/// entries changed. Values the runtime shares between viewers (`list_presences()`,
+/// `get_cursors()`) are inserted as they are, without a copy.
 ///
 /// ```
 /// # use djust::Context;
@@ -13,12 +20,12 @@ use crate::error::ViewError;
 /// let mut ctx = Context::new();
 /// ctx.insert("presence_count", &3)?
 ///     .insert("document", &serde_json::json!({"content": "Hello"}))?;
-/// assert_eq!(ctx.get("presence_count"), Some(&serde_json::json!(3)));
+/// assert_eq!(ctx.get("presence_count"), Some(serde_json::json!(3)));
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct Context {
-    map: Map<String, Value>,
+    entries: Vec<(Arc<str>, minijinja::Value)>,
 }
 
 impl Context {
@@ -35,7 +42,13 @@ impl Context {
     /// if it fails to serialize.
     pub fn from_serialize(value: &impl Serialize) -> Result<Self, ViewError> {
         match serde_json::to_value(value)? {
-            Value::Object(map) => Ok(Self { map }),
+            Value::Object(map) => {
+                let mut ctx = Self::new();
+                for (k, v) in &map {
+                    ctx.insert(k.as_str(), v)?;
+                }
+                Ok(ctx)
+            }
             other => Err(ViewError::other(format!(
                 "a template context must serialize to a map, got {}",
                 json_type(&other)
@@ -43,31 +56,53 @@ impl Context {
         }
     }
 
-    /// Sets `key` to `value` (serialized now) and returns `self` for chaining.
+    /// Sets `key` to `value` (converted now) and returns `self` for chaining.
     ///
     /// # Errors
-    /// [`ViewError::Serialize`] if `value` fails to serialize (e.g. a map with non-string keys).
+    /// Never for values that serialize; kept as a `Result` so that a failing `Serialize`
+    /// implementation can be reported in the future without an API change (today such a value
+    /// fails the render, which names the template).
     pub fn insert(
         &mut self,
         key: impl Into<String>,
         value: &impl Serialize,
     ) -> Result<&mut Self, ViewError> {
-        self.map.insert(key.into(), serde_json::to_value(value)?);
+        let key: String = key.into();
+        let value = djust_render::djangoize(minijinja::Value::from_serialize(value));
+        match self.entries.iter_mut().find(|(k, _)| **k == *key) {
+            Some(entry) => entry.1 = value,
+            None => self.entries.push((Arc::from(key), value)),
+        }
         Ok(self)
     }
 
-    /// The value of `key`, if set.
-    pub fn get(&self, key: &str) -> Option<&Value> {
-        self.map.get(key)
+    /// The value of `key` as JSON, if set.
+    pub fn get(&self, key: &str) -> Option<Value> {
+        self.entries
+            .iter()
+            .find(|(k, _)| &**k == key)
+            .and_then(|(_, v)| serde_json::to_value(v).ok())
     }
 
-    /// The entries in insertion order.
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &Value)> {
-        self.map.iter()
+    /// The keys in insertion order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|(k, _)| &**k)
     }
 
-    pub(crate) fn as_map(&self) -> &Map<String, Value> {
-        &self.map
+    /// The root template value (a map of every entry).
+    pub(crate) fn root_value(&self) -> minijinja::Value {
+        djust_render::map_from_values(self.entries.clone())
+    }
+
+    /// The entries' fingerprints, sorted by name (what change tracking compares).
+    pub(crate) fn fingerprints(&self) -> Vec<(Arc<str>, u64)> {
+        let mut fps: Vec<(Arc<str>, u64)> = self
+            .entries
+            .iter()
+            .map(|(k, v)| (k.clone(), djust_render::fingerprint(v)))
+            .collect();
+        fps.sort_by(|a, b| a.0.cmp(&b.0));
+        fps
     }
 }
 
@@ -94,7 +129,7 @@ pub(crate) fn json_type(v: &Value) -> &'static str {
 ///     presence_count => presences.len(),
 ///     presences => presences,
 /// }?;
-/// assert_eq!(ctx.get("presence_count"), Some(&serde_json::json!(2)));
+/// assert_eq!(ctx.get("presence_count"), Some(serde_json::json!(2)));
 /// # Ok(()) }
 /// ```
 #[macro_export]

@@ -1,7 +1,7 @@
 //! Rendering a view: context → template → HTML (the page GET) or → rendered tree / diff
 //! against what the connection's client has (live).
 
-use djust_render::{Output, RenderInput, View, ViewState, context_entries};
+use djust_render::{Output, RenderInput, View, ViewState};
 
 use crate::context::Context;
 use crate::error::ViewError;
@@ -39,7 +39,7 @@ pub(crate) fn render_live<V: LiveView>(
     state: &mut ViewState,
 ) -> Result<Output, ViewError> {
     let ctx = view.get_context_data(socket)?;
-    let (root, entries) = context_entries(ctx.as_map());
+    let (root, entries) = (ctx.root_value(), ctx.fingerprints());
     let input = RenderInput {
         root: &root,
         entries: &entries,

@@ -109,8 +109,9 @@ pub(crate) async fn run_view<V: LiveView, T: Transport>(
     }
     let now = Instant::now();
     let config = &app.config;
-    // The mount's tree and statics are not kept: the state holds fingerprints only.
-    drop((rendered, statics));
+    // Nothing of the mount is kept for the connection's life: not the rendered tree and
+    // statics (the state holds fingerprints), not the upgrade request's headers.
+    drop((rendered, statics, req));
     let mut live = Live {
         rendered: state,
         compiled,
@@ -118,6 +119,8 @@ pub(crate) async fn run_view<V: LiveView, T: Transport>(
         armed: false,
         dirty: false,
         last_flush: now - config.tick,
+        next_render: now,
+        _live: super::budget::LiveGuard::new(),
         cursors: cursors::CursorState::default(),
         tick: Box::pin(tokio::time::sleep_until(now)),
         bucket: TokenBucket::new(config.rate_per_sec, config.rate_burst, now),
@@ -192,6 +195,9 @@ struct Live<V, T> {
     dirty: bool,
     /// When the last flush ran: the next is due one tick later (leading + trailing throttle).
     last_flush: Instant,
+    /// The earliest time the next render may run (the render budget, `budget.rs`).
+    next_render: Instant,
+    _live: super::budget::LiveGuard,
     /// The cursor fast path (see `cursors.rs`).
     cursors: cursors::CursorState,
     tick: Pin<Box<Sleep>>,
@@ -244,10 +250,14 @@ impl<V: LiveView, T: Transport> Live<V, T> {
     /// without delay), else when that tick ends — at most one frame per tick either way.
     fn arm(&mut self) {
         if !self.armed {
-            self.armed = true;
             let deadline = (self.last_flush + self.app.config.tick).max(Instant::now());
-            self.tick.as_mut().reset(deadline);
+            self.arm_at(deadline);
         }
+    }
+
+    fn arm_at(&mut self, deadline: Instant) {
+        self.armed = true;
+        self.tick.as_mut().reset(deadline);
     }
 
     async fn send(&mut self, frame: &ServerFrame<'_>) -> Flow {

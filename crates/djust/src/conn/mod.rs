@@ -1,6 +1,7 @@
 //! The per-connection task: waits for the `mount` frame, routes it to the view type, then runs
 //! the view's event loop ([`live`]).
 
+mod budget;
 mod io;
 pub(crate) mod live;
 mod rate;

@@ -5,19 +5,38 @@ use std::hash::BuildHasher;
 use std::sync::{Arc, OnceLock};
 
 use djust_presence::Cursor;
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde::ser::{Serialize, Serializer};
 
 /// Other users' cursors on the view's presence key, in the presence list's order.
 ///
 /// Serializes as a map `user_id → {"x", "y", "meta"}` (the spec's shape), so a template
 /// iterates it with `{% for user_id, cursor in cursors.items %}` and reads
 /// `{{ cursor.meta.color }}`.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Cursors(Vec<(Arc<str>, Cursor)>);
+///
+/// The template value is built once per cursor position and shared by every viewer
+/// (`presence/shared.rs`).
+#[derive(Debug, Clone)]
+pub struct Cursors(Vec<(Arc<str>, Cursor)>, minijinja::Value);
+
+impl Default for Cursors {
+    fn default() -> Self {
+        Self(
+            Vec::new(),
+            djust_render::map_from_values_fingerprinted(Vec::new()),
+        )
+    }
+}
+
+impl PartialEq for Cursors {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
 
 impl Cursors {
-    pub(crate) fn new(cursors: Vec<(Arc<str>, Cursor)>) -> Self {
-        Self(cursors)
+    pub(crate) fn new(key: &str, cursors: Vec<(Arc<str>, Cursor)>) -> Self {
+        let value = super::shared::cursors_value(key, &cursors);
+        Self(cursors, value)
     }
 
     /// The cursor of `user_id`, if that user has one.
@@ -45,29 +64,10 @@ impl Cursors {
 }
 
 impl Serialize for Cursors {
+    /// As a map `user_id → {"x", "y", "meta", "dom_id"}`. Into a template context the shared
+    /// value passes through as it is (minijinja keeps values identical through serde).
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (id, cursor) in &self.0 {
-            map.serialize_entry(&**id, &Entry { id, cursor })?;
-        }
-        map.end()
-    }
-}
-
-/// One cursor as templates see it: `x`, `y`, `meta`, and `dom_id` (for `dj-cursor`).
-struct Entry<'a> {
-    id: &'a str,
-    cursor: &'a Cursor,
-}
-
-impl Serialize for Entry<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(4))?;
-        map.serialize_entry("x", &Coord(self.cursor.x()))?;
-        map.serialize_entry("y", &Coord(self.cursor.y()))?;
-        map.serialize_entry("meta", self.cursor.meta())?;
-        map.serialize_entry("dom_id", &dom_id(self.id))?;
-        map.end()
+        self.1.serialize(serializer)
     }
 }
 

@@ -11,13 +11,12 @@
 use std::fmt;
 use std::sync::Arc;
 
-use djust_presence::{
-    ConnId, Presence, PresenceError, PresenceRecord, Subscription, UntrackReason,
-};
+use djust_presence::{ConnId, Presence, PresenceError, Subscription, UntrackReason};
 use parking_lot::Mutex;
 use serde_json::Value;
 
 use super::cursors::Cursors;
+use super::shared::PresenceList;
 use crate::socket::Socket;
 
 /// What the view and the connection task share.
@@ -237,8 +236,10 @@ impl LivePresence {
     pub(crate) fn list(
         &self,
         fallback: impl FnOnce() -> Result<String, PresenceError>,
-    ) -> Result<Vec<PresenceRecord>, PresenceError> {
-        Ok(self.link.engine.list(&self.read_key(fallback)?))
+    ) -> Result<PresenceList, PresenceError> {
+        let key = self.read_key(fallback)?;
+        let records = self.link.engine.list(&key);
+        Ok(PresenceList::new(&key, records))
     }
 
     pub(crate) fn count(
@@ -279,6 +280,7 @@ impl LivePresence {
         fallback: impl FnOnce() -> Result<String, PresenceError>,
     ) -> Result<Cursors, PresenceError> {
         let key = self.read_key(fallback)?;
-        Ok(Cursors::new(self.link.engine.cursors_except(&key, user_id)))
+        let cursors = self.link.engine.cursors_except(&key, user_id);
+        Ok(Cursors::new(&key, cursors))
     }
 }

@@ -1,12 +1,13 @@
 //! [`PresenceMixin`] and [`LiveCursorMixin`]: the spec's mixins as traits with provided
 //! methods, so a view calls `self.track_presence(meta)` exactly as the spec writes it.
 
-use djust_presence::{PresenceError, PresenceRecord};
+use djust_presence::PresenceError;
 use serde::Serialize;
 use serde_json::Value;
 
 use super::cursors::Cursors;
 use super::link::LivePresence;
+use super::shared::PresenceList;
 
 /// Presence for a live view (the spec's `PresenceMixin`).
 ///
@@ -71,7 +72,7 @@ pub trait PresenceMixin: Serialize {
 
     /// Everyone in the group, one record per user (`p.name` and `p.meta.name` both work in
     /// templates), in join order. Empty if the key can't be resolved.
-    fn list_presences(&self) -> Vec<PresenceRecord> {
+    fn list_presences(&self) -> PresenceList {
         self.presence()
             .list(|| self.get_presence_key())
             .unwrap_or_default()

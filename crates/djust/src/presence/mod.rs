@@ -63,6 +63,7 @@ mod cursors;
 mod link;
 mod mixin;
 mod settings;
+mod shared;
 
 pub use cursors::Cursors;
 #[cfg(test)]
@@ -77,3 +78,4 @@ pub(crate) use link::PresenceLink;
 pub use mixin::{LiveCursorMixin, PresenceMixin};
 pub(crate) use settings::parse_secs;
 pub use settings::{PresenceBackendKind, PresenceSettings};
+pub use shared::PresenceList;

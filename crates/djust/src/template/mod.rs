@@ -11,8 +11,6 @@ use minijinja::{AutoEscape, Environment, Value};
 use crate::context::Context;
 use crate::error::BuildError;
 
-pub(crate) use djust_render::map_to_value;
-
 /// Name of the built-in page layout.
 pub(crate) const DEFAULT_LAYOUT: &str = "djust/layout.html";
 const ROOT_TEMPLATE: &str = "djust/root.html";
@@ -137,9 +135,7 @@ impl Templates {
 
     /// Renders the view template `name` with `ctx`.
     pub(crate) fn render(&self, name: &str, ctx: &Context) -> Result<String, minijinja::Error> {
-        self.env
-            .get_template(name)?
-            .render(map_to_value(ctx.as_map()))
+        self.env.get_template(name)?.render(ctx.root_value())
     }
 
     /// Renders a whole page: `layout` with the view's context plus the `djust` namespace
@@ -164,7 +160,7 @@ impl Templates {
             username => parts.username,
             user_id => parts.user_id,
         };
-        let page_ctx = minijinja::context! { djust => djust, ..map_to_value(ctx.as_map()) };
+        let page_ctx = minijinja::context! { djust => djust, ..ctx.root_value() };
         self.env.get_template(layout)?.render(page_ctx)
     }
 }

@@ -34,11 +34,20 @@ impl<V: LiveView, T: Transport> Live<V, T> {
         if !(resync || self.dirty) {
             return self.send_cursors().await;
         }
+        let now = tokio::time::Instant::now();
+        if !resync && now < self.next_render {
+            // Over the render budget: send what needs no render now, render when allowed.
+            let flow = self.send_cursors().await;
+            let at = self.next_render;
+            self.arm_at(at);
+            return flow;
+        }
         self.dirty = false;
         if resync {
             // The client's DOM cannot be trusted: forget what it has, send everything.
             self.rendered.reset();
         }
+        let started = std::time::Instant::now();
         let out = match crate::render::render_live(
             &self.app.templates,
             &self.compiled,
@@ -57,6 +66,9 @@ impl<V: LiveView, T: Transport> Live<V, T> {
                     .await;
             }
         };
+        let interval =
+            super::super::budget::render_interval(started.elapsed(), self.app.config.tick);
+        self.next_render = now + interval;
         let cursors = self.note_rendered();
         let events = self.socket.take_pushed();
         match out {
