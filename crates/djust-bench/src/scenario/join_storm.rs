@@ -62,6 +62,9 @@ pub(crate) async fn run(args: JoinStormArgs) -> Result<Value, BenchError> {
         .wait_quiet(Duration::from_secs(1), Duration::from_secs(10))
         .await;
     let windows = windows.close();
+    // Mount latency of a page in the full room: newcomers arrive one by one while everyone
+    // stays (each probe's join and leave reach the crowd too: counted in its frames).
+    let probes = probe_mounts(&stage.target, &path, MOUNT_PROBES, c.ws_read_buffer).await;
     let outcomes = crowd.finish().await;
     let errors = ErrorReport::of(&run, &outcomes, |_| false);
     let mounted_outcomes: Vec<_> = outcomes.iter().filter(|o| o.mounted).collect();
@@ -92,7 +95,45 @@ pub(crate) async fn run(args: JoinStormArgs) -> Result<Value, BenchError> {
         json!({"mean": mean(&bytes).map(f64::round), "max": bytes.iter().max()}),
     );
     r.insert("frames_by_type".into(), json!(frame_types(&outcomes)));
+    r.insert("mount_probes".into(), probes);
     windows.fields(&mut r);
     errors.fields(&mut r);
     Ok(Value::Object(r))
+}
+
+/// How many newcomers measure the mount latency of the full room.
+const MOUNT_PROBES: usize = 20;
+
+/// Connects `n` anonymous newcomers to `path` one after another; returns the latency from
+/// sending `mount` to receiving `mounted` (p50, p99, max in ms) and the `mounted` frame size.
+async fn probe_mounts(target: &crate::target::Target, path: &str, n: usize, read_buffer: usize) -> Value {
+    let mut ms = Vec::with_capacity(n);
+    let mut bytes = 0;
+    let mut failures = 0;
+    for _ in 0..n {
+        let Ok(mut ws) = crate::ws::connect(target, &crate::http::CookieJar::default(), read_buffer).await else {
+            failures += 1;
+            continue;
+        };
+        let t = std::time::Instant::now();
+        match crate::ws::mount(&mut ws, path).await {
+            Ok(m) => {
+                ms.push(t.elapsed().as_secs_f64() * 1e3);
+                bytes = m.frame.len();
+            }
+            Err(_) => failures += 1,
+        }
+        drop(ws);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    ms.sort_by(f64::total_cmp);
+    let pct = |p: f64| -> Option<f64> {
+        if ms.is_empty() {
+            return None;
+        }
+        let i = ((ms.len() as f64 - 1.0) * p).round() as usize;
+        Some(round3(ms[i.min(ms.len() - 1)]))
+    };
+    json!({"n": n, "failed": failures, "p50_ms": pct(0.5), "p99_ms": pct(0.99),
+           "max_ms": ms.last().map(|v| round3(*v)), "mounted_bytes": bytes})
 }
