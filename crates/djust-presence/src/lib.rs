@@ -72,6 +72,6 @@ pub use key::KeyTemplate;
 pub use memory::MemoryBackend;
 pub use meta::{Meta, RESERVED_META_KEYS, check_meta};
 pub use presence::{Heartbeat, Presence, PresenceStats, SweepReport, WeakPresence};
-pub use record::{Cursor, PresenceRecord};
+pub use record::{Cursor, PresenceRecord, SharedCursors};
 pub use subscription::{Snapshot, Subscription, TryRecvError};
 pub use sweeper::SweeperHandle;

@@ -306,6 +306,25 @@ impl Presence {
             .unwrap_or_default()
     }
 
+    /// Like [`Presence::list`], without a copy: the same `Arc` is handed to every caller until the
+    /// key changes (a join, leave, meta update, tab opened or closed), so N viewers of one room
+    /// share one listing and can tell by pointer that it did not change.
+    pub fn list_shared(&self, key: &str) -> Arc<[PresenceRecord]> {
+        self.lock()
+            .state
+            .key(key)
+            .map_or_else(|| Arc::from(Vec::new()), |ks| ks.list_shared())
+    }
+
+    /// Every cursor on `key` in listing order, shared like [`Presence::list_shared`] (a new
+    /// `Arc` after each change or cursor move).
+    pub fn cursors_shared(&self, key: &str) -> crate::record::SharedCursors {
+        self.lock()
+            .state
+            .key(key)
+            .map_or_else(|| Arc::from(Vec::new()), |ks| ks.cursors_shared())
+    }
+
     /// How many users are present on `key` (users, not connections).
     pub fn count(&self, key: &str) -> usize {
         self.lock().state.key(key).map_or(0, |ks| ks.count())

@@ -116,6 +116,9 @@ pub struct Cursor {
     meta: Arc<Meta>,
 }
 
+/// Every cursor of a key in listing order, as [`crate::Presence::cursors_shared`] hands it out.
+pub type SharedCursors = Arc<[(Arc<str>, Cursor)]>;
+
 impl Cursor {
     pub(crate) fn new(x: f64, y: f64, meta: Arc<Meta>) -> Self {
         Self { x, y, meta }

@@ -199,3 +199,34 @@ fn an_empty_engine_holds_nothing_after_everyone_leaves() {
         (0, 0, 0)
     );
 }
+
+#[test]
+fn shared_listings_are_reused_until_the_key_changes() {
+    let p = djust_presence::Presence::new(Default::default()).unwrap();
+    let (a, b) = (
+        djust_presence::ConnId::random(),
+        djust_presence::ConnId::random(),
+    );
+    p.track("room", a, "u1", serde_json::json!({"name": "Ann"}))
+        .unwrap();
+    let first = p.list_shared("room");
+    assert!(
+        std::sync::Arc::ptr_eq(&first, &p.list_shared("room")),
+        "no change, same listing"
+    );
+    // A cursor move changes no record: the listing stays; the cursors do not.
+    let cursors = p.cursors_shared("room");
+    p.update_cursor("room", a, 1, 5.0, 6.0).unwrap();
+    assert!(std::sync::Arc::ptr_eq(&first, &p.list_shared("room")));
+    let moved = p.cursors_shared("room");
+    assert!(!std::sync::Arc::ptr_eq(&cursors, &moved));
+    assert_eq!(moved[0].1.x(), 5.0);
+    // A second tab of the same user: no join, but the record's connection count changed.
+    p.track("room", b, "u1", serde_json::json!({"name": "Ann"}))
+        .unwrap();
+    let second = p.list_shared("room");
+    assert!(!std::sync::Arc::ptr_eq(&first, &second));
+    assert_eq!(second[0].connections(), 2);
+    assert_eq!(p.list("room"), second.to_vec());
+    assert!(p.list_shared("nobody").is_empty());
+}

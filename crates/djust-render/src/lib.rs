@@ -55,8 +55,8 @@ pub use render::{Output, RenderInput};
 pub use set::{Engine, MarkerParser, View};
 pub use state::ViewState;
 pub use value::{
-    DjangoMap, SharedList, djangoize, fingerprint, map_from_values, map_from_values_fingerprinted,
-    map_to_value, map_to_value_fingerprinted, to_value,
+    DjangoMap, ExceptMap, SharedList, djangoize, fingerprint, map_from_values,
+    map_from_values_fingerprinted, map_to_value, map_to_value_fingerprinted, to_value,
 };
 
 use std::sync::Arc;

@@ -193,6 +193,83 @@ impl Object for SharedList {
     }
 }
 
+/// A shared [`DjangoMap`] seen without one of its keys (another user's view of a cursors map
+/// that leaves out the viewer's own): built in O(1) per viewer, the map itself is not copied.
+#[derive(Debug)]
+pub struct ExceptMap {
+    map: Value,
+    except: Arc<str>,
+}
+
+impl ExceptMap {
+    /// `map` (a [`DjangoMap`] value) without the entry `except`. Any other value is returned
+    /// unchanged.
+    pub fn new_value(map: Value, except: &str) -> Value {
+        match map.downcast_object_ref::<DjangoMap>() {
+            Some(m) if m.entries.contains_key(except) => Value::from_object(ExceptMap {
+                map,
+                except: Arc::from(except),
+            }),
+            _ => map,
+        }
+    }
+
+    fn inner(&self) -> &DjangoMap {
+        // `new_value` only builds an ExceptMap around a DjangoMap.
+        self.map
+            .downcast_object_ref::<DjangoMap>()
+            .unwrap_or_else(|| unreachable!("ExceptMap wraps a DjangoMap"))
+    }
+
+    fn visible(&self) -> impl Iterator<Item = (&Arc<str>, &Value)> {
+        self.inner()
+            .entries
+            .iter()
+            .filter(|(k, _)| **k != self.except)
+    }
+}
+
+impl Object for ExceptMap {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let name = key.as_str()?;
+        if *name == *self.except {
+            return None;
+        }
+        if let Some(v) = self.inner().entries.get(name) {
+            return Some(v.clone());
+        }
+        let list: Vec<Value> = match name {
+            "items" => self
+                .visible()
+                .map(|(k, v)| Value::from(vec![Value::from(k.clone()), v.clone()]))
+                .collect(),
+            "keys" => self
+                .visible()
+                .map(|(k, _)| Value::from(k.clone()))
+                .collect(),
+            "values" => self.visible().map(|(_, v)| v.clone()).collect(),
+            _ => return None,
+        };
+        Some(Value::from(list))
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Values(
+            self.visible()
+                .map(|(k, _)| Value::from(k.clone()))
+                .collect(),
+        )
+    }
+
+    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
+        Some(self.inner().entries.len().saturating_sub(1))
+    }
+}
+
 /// A map value of already converted entries.
 pub fn map_from_values(entries: Vec<(Arc<str>, Value)>) -> Value {
     Value::from_object(DjangoMap {
@@ -248,6 +325,11 @@ pub fn fingerprint(v: &Value) -> u64 {
     if let Some(l) = v.downcast_object_ref::<SharedList>() {
         return l.fp;
     }
+    if let Some(e) = v.downcast_object_ref::<ExceptMap>() {
+        let mut h = hasher();
+        (3u8, fingerprint(&e.map), &*e.except).hash(&mut h);
+        return h.finish();
+    }
     if v.kind() == minijinja::value::ValueKind::Seq
         && let Ok(iter) = v.try_iter()
     {
@@ -298,6 +380,24 @@ mod tests {
             "ba"
         );
         assert_eq!(render("{{ m|length }}", ctx), "2");
+    }
+
+    #[test]
+    fn an_except_map_hides_one_key_everywhere() {
+        let Json::Object(map) = json!({"a": {"x": 1}, "me": {"x": 2}, "b": {"x": 3}}) else {
+            unreachable!()
+        };
+        let v = ExceptMap::new_value(map_to_value_fingerprinted(&map), "me");
+        let env = Environment::new();
+        let out = env
+            .render_str(
+                "{% for k, c in m.items %}{{k}}={{c.x}};{% endfor %}|{{ m|length }}|{{ m.me }}|{{ m.keys|join(',') }}",
+                minijinja::context! { m => v.clone() },
+            )
+            .unwrap();
+        assert_eq!(out, "a=1;b=3;|2||a,b");
+        let other = ExceptMap::new_value(map_to_value_fingerprinted(&map), "a");
+        assert_ne!(fingerprint(&v), fingerprint(&other));
     }
 
     #[test]

@@ -106,12 +106,19 @@ const MOUNT_PROBES: usize = 20;
 
 /// Connects `n` anonymous newcomers to `path` one after another; returns the latency from
 /// sending `mount` to receiving `mounted` (p50, p99, max in ms) and the `mounted` frame size.
-async fn probe_mounts(target: &crate::target::Target, path: &str, n: usize, read_buffer: usize) -> Value {
+async fn probe_mounts(
+    target: &crate::target::Target,
+    path: &str,
+    n: usize,
+    read_buffer: usize,
+) -> Value {
     let mut ms = Vec::with_capacity(n);
     let mut bytes = 0;
     let mut failures = 0;
     for _ in 0..n {
-        let Ok(mut ws) = crate::ws::connect(target, &crate::http::CookieJar::default(), read_buffer).await else {
+        let Ok(mut ws) =
+            crate::ws::connect(target, &crate::http::CookieJar::default(), read_buffer).await
+        else {
             failures += 1;
             continue;
         };

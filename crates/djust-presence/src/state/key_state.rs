@@ -5,6 +5,7 @@
 //! `joined_at`, meta with the greatest stamp), so two processes holding the same entries show the same
 //! record whatever order the entries arrived in.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +15,7 @@ use crate::clock::Timestamp;
 use crate::event::{EventKind, PresenceEvent};
 use crate::ids::{ConnId, NodeId};
 use crate::meta::Meta;
-use crate::record::{Cursor, PresenceRecord};
+use crate::record::{Cursor, PresenceRecord, SharedCursors};
 
 use super::Outcome;
 
@@ -101,6 +102,11 @@ pub(crate) struct KeyState {
     users: HashMap<Arc<str>, UserEntry>,
     /// Users in listing order. `list()` runs on every render, so the order is kept rather than sorted.
     order: BTreeSet<(Timestamp, Arc<str>)>,
+    /// The listing as of the last change, shared by every reader until the next change (N viewers
+    /// of a room read one list, not N copies). Reset by every mutating method.
+    list_cache: OnceCell<Arc<[PresenceRecord]>>,
+    /// Every cursor in listing order, likewise (also reset by cursor moves).
+    cursor_cache: OnceCell<SharedCursors>,
 }
 
 impl KeyState {
@@ -110,7 +116,15 @@ impl KeyState {
             conns: HashMap::new(),
             users: HashMap::new(),
             order: BTreeSet::new(),
+            list_cache: OnceCell::new(),
+            cursor_cache: OnceCell::new(),
         }
+    }
+
+    /// Forgets the shared snapshots: called first by every method that changes the key.
+    fn changed(&mut self) {
+        self.list_cache = OnceCell::new();
+        self.cursor_cache = OnceCell::new();
     }
 
     pub(crate) fn key(&self) -> &Arc<str> {
@@ -141,6 +155,7 @@ impl KeyState {
         out: &mut Vec<PresenceEvent>,
         tr: &mut Vec<Transition>,
     ) {
+        self.changed();
         // A connection tracked again under another user first leaves as its old user.
         if self
             .conns
@@ -229,6 +244,7 @@ impl KeyState {
         out: &mut Vec<PresenceEvent>,
         tr: &mut Vec<Transition>,
     ) -> bool {
+        self.changed();
         if reason == UntrackReason::Clean || grace.is_zero() {
             return self.remove(conn, out, tr);
         }
@@ -257,6 +273,7 @@ impl KeyState {
         out: &mut Vec<PresenceEvent>,
         tr: &mut Vec<Transition>,
     ) -> bool {
+        self.changed();
         let Some(user) = self.conns.get(&conn).map(|e| e.user.clone()) else {
             return false;
         };
@@ -285,6 +302,7 @@ impl KeyState {
         stamp: MetaStamp,
         out: &mut Vec<PresenceEvent>,
     ) -> Outcome {
+        self.changed();
         let live_user = self
             .conns
             .get(&conn)
@@ -312,6 +330,8 @@ impl KeyState {
         y: f64,
         out: &mut Vec<PresenceEvent>,
     ) -> Outcome {
+        // Moves change no record: the listing stays shared.
+        self.cursor_cache = OnceCell::new();
         let Some(entry) = self.conns.get_mut(&conn).filter(|e| e.pending.is_none()) else {
             return Outcome::NotTracked;
         };
@@ -335,10 +355,26 @@ impl KeyState {
 
     /// Every present user, ordered by `joined_at`, then user id.
     pub(crate) fn list(&self) -> Vec<PresenceRecord> {
-        self.order
-            .iter()
-            .filter_map(|(_, user)| self.record(user))
-            .collect()
+        self.list_shared().to_vec()
+    }
+
+    /// The listing, shared until the key changes (pointer-equal between changes).
+    pub(crate) fn list_shared(&self) -> Arc<[PresenceRecord]> {
+        self.list_cache
+            .get_or_init(|| {
+                self.order
+                    .iter()
+                    .filter_map(|(_, user)| self.record(user))
+                    .collect()
+            })
+            .clone()
+    }
+
+    /// Every cursor in listing order, shared until the key changes or a cursor moves.
+    pub(crate) fn cursors_shared(&self) -> SharedCursors {
+        self.cursor_cache
+            .get_or_init(|| self.cursors(None).into())
+            .clone()
     }
 
     pub(crate) fn count(&self) -> usize {

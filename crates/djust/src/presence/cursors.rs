@@ -4,7 +4,7 @@ use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 use std::sync::{Arc, OnceLock};
 
-use djust_presence::Cursor;
+use djust_presence::{Cursor, SharedCursors};
 use serde::ser::{Serialize, Serializer};
 
 /// Other users' cursors on the view's presence key, in the presence list's order.
@@ -16,50 +16,62 @@ use serde::ser::{Serialize, Serializer};
 /// The template value is built once per cursor position and shared by every viewer
 /// (`presence/shared.rs`).
 #[derive(Debug, Clone)]
-pub struct Cursors(Vec<(Arc<str>, Cursor)>, minijinja::Value);
+pub struct Cursors {
+    /// Every cursor of the key (the engine's shared snapshot).
+    all: SharedCursors,
+    /// The viewer's own user, left out.
+    except: Arc<str>,
+    value: minijinja::Value,
+}
 
 impl Default for Cursors {
     fn default() -> Self {
-        Self(
-            Vec::new(),
-            djust_render::map_from_values_fingerprinted(Vec::new()),
-        )
+        Self {
+            all: Arc::from(Vec::new()),
+            except: Arc::from(""),
+            value: djust_render::map_from_values_fingerprinted(Vec::new()),
+        }
     }
 }
 
 impl PartialEq for Cursors {
     fn eq(&self, other: &Self) -> bool {
-        self.0 == other.0
+        self.iter().eq(other.iter())
     }
 }
 
 impl Cursors {
-    pub(crate) fn new(key: &str, cursors: Vec<(Arc<str>, Cursor)>) -> Self {
-        let value = super::shared::cursors_value(key, &cursors);
-        Self(cursors, value)
+    pub(crate) fn new(key: &str, all: SharedCursors, except: &str) -> Self {
+        let map = super::shared::cursor_map_value(key, &all);
+        let value = djust_render::ExceptMap::new_value(map, except);
+        Self {
+            all,
+            except: Arc::from(except),
+            value,
+        }
     }
 
     /// The cursor of `user_id`, if that user has one.
     pub fn get(&self, user_id: &str) -> Option<&Cursor> {
-        self.0
-            .iter()
-            .find(|(id, _)| &**id == user_id)
-            .map(|(_, c)| c)
+        self.iter().find(|(id, _)| *id == user_id).map(|(_, c)| c)
     }
 
     /// `(user_id, cursor)` pairs.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &Cursor)> {
-        self.0.iter().map(|(id, c)| (&**id, c))
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Cursor)> {
+        self.all
+            .iter()
+            .filter(|(id, _)| **id != *self.except)
+            .map(|(id, c)| (&**id, c))
     }
 
     /// Number of cursors.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.iter().count()
     }
 
     /// True when no other user has a cursor.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.len() == 0
     }
 }
 
@@ -67,7 +79,7 @@ impl Serialize for Cursors {
     /// As a map `user_id → {"x", "y", "meta", "dom_id"}`. Into a template context the shared
     /// value passes through as it is (minijinja keeps values identical through serde).
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.1.serialize(serializer)
+        self.value.serialize(serializer)
     }
 }
 

@@ -238,7 +238,7 @@ impl LivePresence {
         fallback: impl FnOnce() -> Result<String, PresenceError>,
     ) -> Result<PresenceList, PresenceError> {
         let key = self.read_key(fallback)?;
-        let records = self.link.engine.list(&key);
+        let records = self.link.engine.list_shared(&key);
         Ok(PresenceList::new(&key, records))
     }
 
@@ -280,7 +280,7 @@ impl LivePresence {
         fallback: impl FnOnce() -> Result<String, PresenceError>,
     ) -> Result<Cursors, PresenceError> {
         let key = self.read_key(fallback)?;
-        let cursors = self.link.engine.cursors_except(&key, user_id);
-        Ok(Cursors::new(&key, cursors))
+        let all = self.link.engine.cursors_shared(&key);
+        Ok(Cursors::new(&key, all, user_id))
     }
 }

@@ -41,6 +41,44 @@ type Cache<E> = Mutex<(usize, HashMap<String, HashMap<Arc<str>, E>>)>;
 static RECORDS: LazyLock<Cache<RecordEntry>> = LazyLock::new(Default::default);
 static CURSORS: LazyLock<Cache<CursorEntry>> = LazyLock::new(Default::default);
 
+/// key → the engine's last shared snapshot and the value built from it. Holding the `Arc`
+/// keeps its address from being reused while it is compared.
+type Snapshots<T> = Mutex<HashMap<String, (Arc<[T]>, Value)>>;
+static LISTS: LazyLock<Snapshots<PresenceRecord>> = LazyLock::new(Default::default);
+static CURSOR_MAPS: LazyLock<Snapshots<(Arc<str>, Cursor)>> = LazyLock::new(Default::default);
+
+/// The value of a snapshot: the cached one while the engine hands out the same `Arc`, else
+/// built by `build` and cached.
+fn snapshot_value<T>(
+    cache: &Snapshots<T>,
+    key: &str,
+    snap: &Arc<[T]>,
+    build: impl FnOnce(&[T]) -> Value,
+) -> Value {
+    if let Some((cached, value)) = cache.lock().get(key)
+        && Arc::ptr_eq(cached, snap)
+    {
+        return value.clone();
+    }
+    let value = build(snap);
+    let mut cache = cache.lock();
+    if cache.len() > MAX_ENTRIES {
+        cache.clear();
+    }
+    cache.insert(key.to_owned(), (snap.clone(), value.clone()));
+    value
+}
+
+/// The engine's shared listing of `key` as a shared template value (O(1) while unchanged).
+pub(crate) fn list_value(key: &str, records: &Arc<[PresenceRecord]>) -> Value {
+    snapshot_value(&LISTS, key, records, |r| records_value(key, r))
+}
+
+/// The engine's shared cursors of `key` as one shared map value (O(1) while unchanged).
+pub(crate) fn cursor_map_value(key: &str, cursors: &Arc<[(Arc<str>, Cursor)]>) -> Value {
+    snapshot_value(&CURSOR_MAPS, key, cursors, |c| cursors_value(key, c))
+}
+
 /// The list of `records` of `key` as a shared template value.
 pub(crate) fn records_value(key: &str, records: &[PresenceRecord]) -> Value {
     let mut guard = RECORDS.lock();
@@ -134,26 +172,26 @@ fn json_of(c: &Coord) -> serde_json::Value {
 /// value (no copy per viewer).
 #[derive(Debug, Clone)]
 pub struct PresenceList {
-    records: Vec<PresenceRecord>,
+    records: Arc<[PresenceRecord]>,
     value: Value,
 }
 
 impl PresenceList {
-    pub(crate) fn new(key: &str, records: Vec<PresenceRecord>) -> Self {
-        let value = records_value(key, &records);
+    pub(crate) fn new(key: &str, records: Arc<[PresenceRecord]>) -> Self {
+        let value = list_value(key, &records);
         Self { records, value }
     }
 
     /// The records.
     pub fn into_vec(self) -> Vec<PresenceRecord> {
-        self.records
+        self.records.to_vec()
     }
 }
 
 impl Default for PresenceList {
     fn default() -> Self {
         Self {
-            records: Vec::new(),
+            records: Arc::from(Vec::new()),
             value: djust_render::SharedList::new_value(Vec::new()),
         }
     }
@@ -176,7 +214,7 @@ impl IntoIterator for PresenceList {
     type Item = PresenceRecord;
     type IntoIter = std::vec::IntoIter<PresenceRecord>;
     fn into_iter(self) -> Self::IntoIter {
-        self.records.into_iter()
+        self.into_vec().into_iter()
     }
 }
 
@@ -244,7 +282,12 @@ mod tests {
     #[test]
     fn presence_lists_serialize_as_records() {
         let p = engine_with(&[("u1", "Ann")]);
-        let list = PresenceList::new("shared-json", p.list("k"));
+        let list = PresenceList::new("shared-json", p.list_shared("k"));
+        let again = PresenceList::new("shared-json", p.list_shared("k"));
+        assert_eq!(
+            djust_render::fingerprint(&list.value),
+            djust_render::fingerprint(&again.value)
+        );
         let v = serde_json::to_value(&list).unwrap();
         assert_eq!(v[0]["id"], "u1");
         assert_eq!(v[0]["name"], "Ann");
