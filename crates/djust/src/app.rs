@@ -7,7 +7,13 @@ use std::sync::Arc;
 use axum::extract::ws::WebSocket;
 
 use djust_presence::{Presence, SweeperHandle};
+#[cfg(feature = "redis")]
 use djust_presence_redis::{RedisConfig, RedisHandle, RedisPresence};
+
+/// Without the `redis` feature there is no Redis driver to hold.
+#[cfg(not(feature = "redis"))]
+#[derive(Debug)]
+pub(crate) enum RedisHandle {}
 
 use crate::config::DjustConfig;
 use crate::error::BuildError;
@@ -202,8 +208,13 @@ impl DjustHandle {
     /// other processes emit their leaves at once. Call it after the server stopped serving.
     /// Nothing to do for the memory backend.
     pub async fn shutdown(self) {
+        #[cfg(feature = "redis")]
         if let Some(redis) = self.redis {
             redis.shutdown().await;
+        }
+        #[cfg(not(feature = "redis"))]
+        if let Some(never) = self.redis {
+            match never {}
         }
     }
 }
@@ -224,6 +235,15 @@ fn build_presence(
             let engine = Presence::new(engine_config).map_err(|e| fail("presence", &e))?;
             (engine, None)
         }
+        #[cfg(not(feature = "redis"))]
+        PresenceBackendKind::Redis => {
+            return Err(BuildError::Config(
+                "DJUST_PRESENCE_BACKEND=redis, but this build of djust has no Redis support: \
+                 enable the `redis` feature of the `djust` dependency (on by default)"
+                    .into(),
+            ));
+        }
+        #[cfg(feature = "redis")]
         PresenceBackendKind::Redis => {
             let url = config.presence.redis_url.clone().unwrap_or_default();
             let redis = RedisPresence::new(RedisConfig::new(url))
