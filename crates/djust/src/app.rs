@@ -95,8 +95,9 @@ impl DjustBuilder {
         self
     }
 
-    /// Sets the runtime configuration (default: [`DjustConfig::default`]; use
-    /// [`DjustConfig::from_env`] to read `DJUST_*` variables).
+    /// Sets the runtime configuration. Without this call the builder reads the `DJUST_*`
+    /// environment variables ([`DjustConfig::from_env`]), and a bad value fails
+    /// [`DjustBuilder::into_router`] naming the variable.
     pub fn config(mut self, config: DjustConfig) -> Self {
         self.config = Some(config);
         self
@@ -158,7 +159,11 @@ impl DjustBuilder {
     /// # Errors
     /// [`BuildError`] naming the setting, template or path at fault.
     pub fn into_parts(self) -> Result<(axum::Router, DjustHandle), BuildError> {
-        let config = self.config.unwrap_or_default();
+        crate::env::warn_unknown_variables();
+        let config = match self.config {
+            Some(config) => config,
+            None => DjustConfig::from_env()?,
+        };
         config.validate()?;
         let layout = self.layout.unwrap_or_else(|| DEFAULT_LAYOUT.to_owned());
         let views = self.views.iter().map(|v| (v.template, v.view));

@@ -59,6 +59,7 @@ mod app;
 mod config;
 mod conn;
 mod context;
+pub mod env;
 mod error;
 mod http;
 mod params;
@@ -82,6 +83,13 @@ pub use protocol::PROTOCOL_VERSION;
 pub use session::{AuthUser, Identity, SESSION_COOKIE};
 pub use socket::{ConnId, Disconnected, Info, InfoSender, Socket};
 pub use view::{CloseReason, HandleEvent, LiveView, MountRequest, Payload};
+
+// Crates whose types appear in djust's public API, so an app needs no second, possibly
+// mismatched, dependency on them (`djust::axum::Router`, `djust::serde_json::json!`; the `http`
+// crate is `djust::axum::http`).
+pub use axum;
+pub use minijinja;
+pub use serde_json;
 
 /// Support code for the `#[event_handlers]` expansion. Not a stable API.
 #[doc(hidden)]

@@ -86,10 +86,10 @@ impl Sessions {
                 Key::derive_from(secret)
             }
             _ => {
-                tracing::warn!(
-                    "djust: no DJUST_SECRET_KEY configured; generated a random session key. \
+                crate::env::startup_warning(
+                    "no DJUST_SECRET_KEY configured; generated a random session key. \
                      Sessions will not survive a restart, and several processes behind one \
-                     load balancer need a shared key."
+                     load balancer need a shared key.",
                 );
                 Key::generate()
             }
