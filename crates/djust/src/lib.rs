@@ -61,6 +61,7 @@ mod conn;
 mod context;
 pub mod env;
 mod error;
+pub mod guest;
 mod http;
 mod params;
 pub mod presence;

@@ -47,11 +47,16 @@ pub trait PresenceMixin: Serialize {
     /// name, colour, avatar, …) and subscribes the view to the group. Called again with a
     /// different key (after the key's fields changed), it moves the presence.
     ///
+    /// A `"name"` or `"color"` the meta leaves out is filled with the identity's default
+    /// ([`LivePresence::with_default_meta`]): `track_presence(json!({}))` (or `Value::Null`)
+    /// shows an anonymous user as e.g. `Guest 3f2a` in a colour of their own.
+    ///
     /// # Errors
     /// Bad meta (not an object, reserved key, too large) or a key that can't be resolved.
     fn track_presence(&self, meta: Value) -> Result<(), PresenceError> {
         let key = self.get_presence_key()?;
         let user_id = self.get_presence_user_id();
+        let meta = self.presence().with_default_meta(meta);
         self.presence().track(key, &user_id, meta)
     }
 
@@ -62,12 +67,14 @@ pub trait PresenceMixin: Serialize {
     }
 
     /// Replaces this connection's meta, e.g. `{"typing": true}` for a typing indicator; peers
-    /// see an update (not a leave and join).
+    /// see an update (not a leave and join). A missing `"name"` / `"color"` is filled as in
+    /// [`PresenceMixin::track_presence`].
     ///
     /// # Errors
     /// Bad meta, or `track_presence` was never called.
     fn update_presence(&self, meta: Value) -> Result<(), PresenceError> {
-        self.presence().update(meta)
+        self.presence()
+            .update(self.presence().with_default_meta(meta))
     }
 
     /// Everyone in the group, one record per user (`p.name` and `p.meta.name` both work in
