@@ -7,6 +7,9 @@
 //!   a hash of the session key: stable across tabs, reloads and restarts, distinct between
 //!   browsers (two guests share a name about once in 65 536 pairs), and revealing nothing of the
 //!   key itself.
+//! - Filled in by `track_presence` when the meta has no `"color"`, a colour another user of the
+//!   group already shows is skipped for the next free one ([`free_color`]), so two people on a
+//!   page never look alike while the palette lasts.
 
 /// The spec's palette (`CollaborativeEditor.COLORS`).
 pub const PALETTE: [&str; 6] = [
@@ -26,6 +29,17 @@ pub fn guest_name(session_key: &str) -> String {
 /// The default colour of the anonymous user with this session key.
 pub fn guest_color(session_key: &str) -> &'static str {
     PALETTE[index(hash(session_key))]
+}
+
+/// `preferred` unless another present user already shows it; then the next palette colour
+/// nobody shows (so the first six users of a group are told apart), or `preferred` if all are
+/// taken.
+pub fn free_color(preferred: &'static str, taken: &[String]) -> &'static str {
+    let start = PALETTE.iter().position(|c| *c == preferred).unwrap_or(0);
+    (0..PALETTE.len())
+        .map(|i| PALETTE[(start + i) % PALETTE.len()])
+        .find(|c| !taken.iter().any(|t| t == c))
+        .unwrap_or(preferred)
 }
 
 fn index(hash: u64) -> usize {
@@ -72,6 +86,18 @@ mod tests {
                 "{color} unused"
             );
         }
+    }
+
+    #[test]
+    fn a_colour_taken_by_someone_else_moves_to_the_next_free_one() {
+        assert_eq!(free_color(PALETTE[2], &[]), PALETTE[2]);
+        assert_eq!(free_color(PALETTE[2], &[PALETTE[2].into()]), PALETTE[3]);
+        assert_eq!(
+            free_color(PALETTE[5], &[PALETTE[5].into(), PALETTE[0].into()]),
+            PALETTE[1]
+        );
+        let all: Vec<String> = PALETTE.iter().map(|c| (*c).to_owned()).collect();
+        assert_eq!(free_color(PALETTE[4], &all), PALETTE[4]);
     }
 
     #[test]

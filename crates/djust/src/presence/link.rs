@@ -128,9 +128,10 @@ impl LivePresence {
 
     /// `meta` with the identity's defaults for what it leaves out: `"name"`
     /// ([`crate::Identity::display_name`], e.g. `Guest 3f2a`) and `"color"`
-    /// ([`crate::Identity::color`]). `null` counts as `{}`; keys the meta sets are kept, and a
-    /// meta that is not an object is returned as it is (tracking then reports it).
-    pub fn with_default_meta(&self, meta: Value) -> Value {
+    /// ([`crate::Identity::color`], or the next free palette colour if it is in `taken_colors`,
+    /// see [`crate::guest::free_color`]). `null` counts as `{}`; keys the meta sets are kept,
+    /// and a meta that is not an object is returned as it is (tracking then reports it).
+    pub fn with_default_meta(&self, meta: Value, taken_colors: &[String]) -> Value {
         let mut meta = match meta {
             Value::Null => Value::Object(serde_json::Map::new()),
             other => other,
@@ -138,8 +139,9 @@ impl LivePresence {
         if let Value::Object(map) = &mut meta {
             map.entry("name")
                 .or_insert_with(|| Value::from(&*self.default_name));
-            map.entry("color")
-                .or_insert_with(|| Value::from(self.default_color));
+            map.entry("color").or_insert_with(|| {
+                Value::from(crate::guest::free_color(self.default_color, taken_colors))
+            });
         }
         meta
     }

@@ -56,7 +56,12 @@ pub trait PresenceMixin: Serialize {
     fn track_presence(&self, meta: Value) -> Result<(), PresenceError> {
         let key = self.get_presence_key()?;
         let user_id = self.get_presence_user_id();
-        let meta = self.presence().with_default_meta(meta);
+        let taken = if meta.get("color").is_none() {
+            colors_of_others(self.presence(), &key, &user_id)
+        } else {
+            Vec::new()
+        };
+        let meta = self.presence().with_default_meta(meta, &taken);
         self.presence().track(key, &user_id, meta)
     }
 
@@ -73,8 +78,15 @@ pub trait PresenceMixin: Serialize {
     /// # Errors
     /// Bad meta, or `track_presence` was never called.
     fn update_presence(&self, meta: Value) -> Result<(), PresenceError> {
+        let mine = self.presence().meta();
+        let mine = mine.as_ref().and_then(|m| m.get("color")).cloned();
+        let mut meta = meta;
+        if let (Some(color), Value::Object(map)) = (mine, &mut meta) {
+            // Keep the colour chosen at tracking time rather than choosing again.
+            map.entry("color").or_insert(color);
+        }
         self.presence()
-            .update(self.presence().with_default_meta(meta))
+            .update(self.presence().with_default_meta(meta, &[]))
     }
 
     /// Everyone in the group, one record per user (`p.name` and `p.meta.name` both work in
@@ -138,4 +150,15 @@ pub trait LiveCursorMixin: PresenceMixin {
             .cursors_except(&me, || self.get_presence_key())
             .unwrap_or_default()
     }
+}
+
+/// The colours other users of `key` show (for choosing a default colour nobody has).
+fn colors_of_others(presence: &LivePresence, key: &str, user_id: &str) -> Vec<String> {
+    presence
+        .engine()
+        .list(key)
+        .iter()
+        .filter(|p| p.id() != user_id)
+        .filter_map(|p| p.get_str("color").map(str::to_owned))
+        .collect()
 }
