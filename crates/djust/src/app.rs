@@ -70,6 +70,7 @@ pub struct DjustBuilder {
     state: http::Extensions,
     views: Vec<LiveRoute>,
     presence: Option<Presence>,
+    without_ops_routes: bool,
 }
 
 impl DjustBuilder {
@@ -126,6 +127,13 @@ impl DjustBuilder {
         self
     }
 
+    /// Leaves out `GET /healthz`, `/readyz` and `/metrics` (`docs/operations.md`), e.g. when the
+    /// application serves its own under those paths.
+    pub fn without_ops_routes(mut self) -> Self {
+        self.without_ops_routes = true;
+        self
+    }
+
     /// Mounts the live view `V` at `path` (axum syntax, e.g. `/doc/{doc_id}`): a GET renders
     /// the page, and the client's WebSocket `mount` of that path runs `V`.
     pub fn live<V: LiveView>(mut self, path: &str) -> Self {
@@ -179,6 +187,10 @@ impl DjustBuilder {
             Some(engine) => (engine, None, None),
             None => build_presence(&config)?,
         };
+        let ops = crate::ops::Ops {
+            presence: presence.clone(),
+            ready: readiness(redis.as_ref()),
+        };
         let handle = DjustHandle {
             presence: presence.clone(),
             redis,
@@ -192,7 +204,13 @@ impl DjustBuilder {
             presence,
             sweeper,
         });
-        Ok((crate::http::router(app, Arc::new(routes), pages), handle))
+        let mut router = crate::http::router(app, Arc::new(routes), pages);
+        if !self.without_ops_routes {
+            // Install the recorder now, so what happens before the first scrape is counted.
+            let _ = crate::metrics::prometheus();
+            router = router.merge(crate::ops::router(ops));
+        }
+        Ok((router.layer(crate::ops::access_log()), handle))
     }
 }
 
@@ -268,4 +286,21 @@ fn build_presence(
         .spawn_sweeper()
         .map_err(|e| fail("presence", &format!("{e} ({runtime_hint})")))?;
     Ok((engine, Some(sweeper), redis))
+}
+
+/// `/readyz`: ready while the Redis driver is connected; always with the memory backend.
+#[cfg(feature = "redis")]
+fn readiness(redis: Option<&RedisHandle>) -> Option<crate::ops::Readiness> {
+    use djust_presence_redis::RedisStatus;
+    let status = redis?.watch_status();
+    Some(Arc::new(move || match *status.borrow() {
+        RedisStatus::Connected => Ok(()),
+        other => Err(format!("the Redis presence backend is {other:?}")),
+    }))
+}
+
+/// `/readyz` without the `redis` feature: always ready.
+#[cfg(not(feature = "redis"))]
+fn readiness(_redis: Option<&RedisHandle>) -> Option<crate::ops::Readiness> {
+    None
 }

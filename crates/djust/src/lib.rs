@@ -63,6 +63,8 @@ pub mod env;
 mod error;
 pub mod guest;
 mod http;
+pub mod metrics;
+pub mod ops;
 mod params;
 pub mod presence;
 mod protocol;
