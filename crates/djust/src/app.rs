@@ -175,7 +175,11 @@ impl DjustBuilder {
         config.validate()?;
         let layout = self.layout.unwrap_or_else(|| DEFAULT_LAYOUT.to_owned());
         let views = self.views.iter().map(|v| (v.template, v.view));
-        let templates = Templates::new(self.sources, &layout, views)?;
+        let mut sources = self.sources;
+        if let Some(dir) = sources.dir.take() {
+            sources.dir = Some(crate::template_path::resolve(&dir)?);
+        }
+        let templates = Templates::new(sources, &layout, views)?;
         let mut routes = Routes::new();
         let mut pages = Vec::new();
         for view in self.views {

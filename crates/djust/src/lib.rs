@@ -59,6 +59,7 @@ mod app;
 mod config;
 mod conn;
 mod context;
+pub mod dev;
 pub mod env;
 mod error;
 pub mod guest;
@@ -73,6 +74,7 @@ mod routes;
 mod session;
 mod socket;
 mod template;
+mod template_path;
 mod view;
 
 pub use app::{Djust, DjustBuilder, DjustHandle};
