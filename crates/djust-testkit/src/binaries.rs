@@ -1,11 +1,11 @@
-//! Finding external tools, and the loud-skip / CI-failure policy when they are missing.
+//! Finding external tools on `PATH`.
+//!
+//! What happens when one is missing (fail with the install command, or a counted skip) is
+//! [`crate::skip`]'s job.
 
 use std::path::{Path, PathBuf};
 
-/// Whether we run in CI (`CI=true`), where a missing tool fails the test instead of skipping.
-pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true"))
-}
+pub use crate::skip::{in_ci, skip_external_opted_out};
 
 /// Finds an executable named `name` on `PATH` (or takes `name` itself if it is a path).
 pub fn find_binary(name: &str) -> Option<PathBuf> {
@@ -25,38 +25,22 @@ fn is_executable(path: &Path) -> bool {
         .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
-/// Returns `true` if `name` is on `PATH`. Otherwise prints a loud SKIP notice to stderr and
-/// returns `false` — or, when `CI=true`, panics: in CI a skipped test is a failed test.
+/// Returns `true` if `name` is on `PATH`.
+///
+/// Otherwise the test **fails** with the install command — unless the run opted out with
+/// `DJUST_TEST_SKIP_EXTERNAL=1` (and is not `CI=true`), in which case the skip is announced on
+/// the terminal, counted in the summary printed when the test binary exits, and `false` is
+/// returned so the test can return early.
 ///
 /// ```
 /// if !djust_testkit::require_binary("sh") {
-///     return; // skipped locally, loudly
+///     return; // only with DJUST_TEST_SKIP_EXTERNAL=1: a visible, counted skip
 /// }
 /// ```
 pub fn require_binary(name: &str) -> bool {
     if find_binary(name).is_some() {
         return true;
     }
-    skip(&format!("`{name}` is not on PATH"));
+    crate::skip::missing_tool(&format!("`{name}` is not on PATH"));
     false
-}
-
-/// Prints the SKIP banner (or panics in CI) for a test that cannot run.
-pub(crate) fn skip(reason: &str) {
-    let caller = std::thread::current()
-        .name()
-        .unwrap_or("<unnamed test>")
-        .to_owned();
-    if in_ci() {
-        panic!("{reason}: test `{caller}` cannot run, and CI=true turns skips into failures");
-    }
-    eprintln!(
-        "\n\
-         ************************************************************\n\
-         *** SKIPPED: {caller}\n\
-         *** reason:  {reason}\n\
-         *** This test did NOT run. Install the tool to run it\n\
-         *** (CI sets CI=true, where this is a failure).\n\
-         ************************************************************\n"
-    );
 }

@@ -11,9 +11,10 @@ use nix::unistd::Pid;
 use serde_json::{Map, Value, json};
 use tokio::process::{Child, Command};
 
-use crate::binaries::{find_binary, skip};
+use crate::binaries::find_binary;
 use crate::error::TestkitError;
 use crate::page::Page;
+use crate::skip::missing_tool;
 
 /// Browser window size of every context, fixed so layout-dependent tests are reproducible.
 pub const WINDOW_SIZE: (u32, u32) = (1280, 900);
@@ -41,8 +42,9 @@ pub struct Browser {
     chromium: PathBuf,
 }
 
-/// Starts ChromeDriver, or returns `None` after a loud SKIP notice when `chromedriver` or
-/// Chromium is not installed (panics instead when `CI=true`).
+/// Starts ChromeDriver. When `chromedriver` or Chromium is not installed the test fails with
+/// the install command — or, with `DJUST_TEST_SKIP_EXTERNAL=1` outside CI, this returns `None`
+/// after a visible, counted skip ([`crate::skip`]).
 ///
 /// Panics if the binaries exist but ChromeDriver does not start: that is a broken machine,
 /// not a skip. Use [`try_browser`] to handle that case yourself.
@@ -65,9 +67,7 @@ pub async fn try_browser() -> Result<Option<Browser>, TestkitError> {
         |p| find_binary(&p),
     );
     let (Some(driver), Some(chromium)) = (driver, chromium) else {
-        skip(
-            "chromedriver and chromium must both be on PATH (apt packages `chromium`, `chromium-driver`)",
-        );
+        missing_tool("chromedriver and chromium must both be on PATH");
         return Ok(None);
     };
     Browser::start(driver, chromium).await.map(Some)

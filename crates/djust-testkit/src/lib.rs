@@ -1,11 +1,12 @@
 //! Test kit for djust: drive a real headless Chromium over WebDriver, serve test pages, and
-//! skip loudly (or fail in CI) when a required tool is missing.
+//! fail with the install command when a required tool is missing (or, with
+//! `DJUST_TEST_SKIP_EXTERNAL=1` outside CI, skip visibly and report the count: see [`skip`]).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), djust_testkit::TestkitError> {
 //! use djust_testkit::{StaticFiles, browser, serve_dir_or_files};
 //!
-//! let Some(browser) = browser().await else { return Ok(()) }; // loud SKIP (fails if CI=true)
+//! let Some(browser) = browser().await else { return Ok(()) }; // only with DJUST_TEST_SKIP_EXTERNAL=1
 //! let server = serve_dir_or_files(StaticFiles::new().file("/index.html", "<p id=x>hi</p>")).await?;
 //! let page = browser.new_context().await?; // fresh Chromium, fresh profile
 //! page.goto(&server.url("/")).await?;
@@ -29,8 +30,9 @@ mod error;
 mod page;
 mod redis;
 mod serve;
+pub mod skip;
 
-pub use binaries::{find_binary, in_ci, require_binary};
+pub use binaries::{find_binary, in_ci, require_binary, skip_external_opted_out};
 pub use driver::{Browser, CHROMIUM_FLAGS, WINDOW_SIZE, browser, try_browser};
 pub use error::TestkitError;
 pub use fantoccini;

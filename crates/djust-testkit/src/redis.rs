@@ -16,8 +16,9 @@ pub struct RedisServer {
 }
 
 impl RedisServer {
-    /// Starts one, or returns `None` after a loud SKIP notice when `redis-server` is not
-    /// installed (a panic instead under `CI=true`: a skip is a failure there).
+    /// Starts one. Without `redis-server` the test fails with the install command — or, with
+    /// `DJUST_TEST_SKIP_EXTERNAL=1` outside CI, this returns `None` after a visible, counted
+    /// skip ([`crate::skip`]).
     ///
     /// # Panics
     /// When the server cannot be started or does not listen within 10 s.

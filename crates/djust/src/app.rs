@@ -7,7 +7,13 @@ use std::sync::Arc;
 use axum::extract::ws::WebSocket;
 
 use djust_presence::{Presence, SweeperHandle};
+#[cfg(feature = "redis")]
 use djust_presence_redis::{RedisConfig, RedisHandle, RedisPresence};
+
+/// Without the `redis` feature there is no Redis driver to hold.
+#[cfg(not(feature = "redis"))]
+#[derive(Debug)]
+pub(crate) enum RedisHandle {}
 
 use crate::config::DjustConfig;
 use crate::error::BuildError;
@@ -64,6 +70,7 @@ pub struct DjustBuilder {
     state: http::Extensions,
     views: Vec<LiveRoute>,
     presence: Option<Presence>,
+    without_ops_routes: bool,
 }
 
 impl DjustBuilder {
@@ -89,8 +96,9 @@ impl DjustBuilder {
         self
     }
 
-    /// Sets the runtime configuration (default: [`DjustConfig::default`]; use
-    /// [`DjustConfig::from_env`] to read `DJUST_*` variables).
+    /// Sets the runtime configuration. Without this call the builder reads the `DJUST_*`
+    /// environment variables ([`DjustConfig::from_env`]), and a bad value fails
+    /// [`DjustBuilder::into_router`] naming the variable.
     pub fn config(mut self, config: DjustConfig) -> Self {
         self.config = Some(config);
         self
@@ -116,6 +124,13 @@ impl DjustBuilder {
     /// ([`Presence::spawn_sweeper`]).
     pub fn presence(mut self, engine: Presence) -> Self {
         self.presence = Some(engine);
+        self
+    }
+
+    /// Leaves out `GET /healthz`, `/readyz` and `/metrics` (`docs/operations.md`), e.g. when the
+    /// application serves its own under those paths.
+    pub fn without_ops_routes(mut self) -> Self {
+        self.without_ops_routes = true;
         self
     }
 
@@ -152,11 +167,19 @@ impl DjustBuilder {
     /// # Errors
     /// [`BuildError`] naming the setting, template or path at fault.
     pub fn into_parts(self) -> Result<(axum::Router, DjustHandle), BuildError> {
-        let config = self.config.unwrap_or_default();
+        crate::env::warn_unknown_variables();
+        let config = match self.config {
+            Some(config) => config,
+            None => DjustConfig::from_env()?,
+        };
         config.validate()?;
         let layout = self.layout.unwrap_or_else(|| DEFAULT_LAYOUT.to_owned());
         let views = self.views.iter().map(|v| (v.template, v.view));
-        let templates = Templates::new(self.sources, &layout, views)?;
+        let mut sources = self.sources;
+        if let Some(dir) = sources.dir.take() {
+            sources.dir = Some(crate::template_path::resolve(&dir)?);
+        }
+        let templates = Templates::new(sources, &layout, views)?;
         let mut routes = Routes::new();
         let mut pages = Vec::new();
         for view in self.views {
@@ -167,6 +190,10 @@ impl DjustBuilder {
         let (presence, sweeper, redis) = match self.presence {
             Some(engine) => (engine, None, None),
             None => build_presence(&config)?,
+        };
+        let ops = crate::ops::Ops {
+            presence: presence.clone(),
+            ready: readiness(redis.as_ref()),
         };
         let handle = DjustHandle {
             presence: presence.clone(),
@@ -181,7 +208,13 @@ impl DjustBuilder {
             presence,
             sweeper,
         });
-        Ok((crate::http::router(app, Arc::new(routes), pages), handle))
+        let mut router = crate::http::router(app, Arc::new(routes), pages);
+        if !self.without_ops_routes {
+            // Install the recorder now, so what happens before the first scrape is counted.
+            let _ = crate::metrics::prometheus();
+            router = router.merge(crate::ops::router(ops));
+        }
+        Ok((router.layer(crate::ops::access_log()), handle))
     }
 }
 
@@ -202,8 +235,13 @@ impl DjustHandle {
     /// other processes emit their leaves at once. Call it after the server stopped serving.
     /// Nothing to do for the memory backend.
     pub async fn shutdown(self) {
+        #[cfg(feature = "redis")]
         if let Some(redis) = self.redis {
             redis.shutdown().await;
+        }
+        #[cfg(not(feature = "redis"))]
+        if let Some(never) = self.redis {
+            match never {}
         }
     }
 }
@@ -224,6 +262,15 @@ fn build_presence(
             let engine = Presence::new(engine_config).map_err(|e| fail("presence", &e))?;
             (engine, None)
         }
+        #[cfg(not(feature = "redis"))]
+        PresenceBackendKind::Redis => {
+            return Err(BuildError::Config(
+                "DJUST_PRESENCE_BACKEND=redis, but this build of djust has no Redis support: \
+                 enable the `redis` feature of the `djust` dependency (on by default)"
+                    .into(),
+            ));
+        }
+        #[cfg(feature = "redis")]
         PresenceBackendKind::Redis => {
             let url = config.presence.redis_url.clone().unwrap_or_default();
             let redis = RedisPresence::new(RedisConfig::new(url))
@@ -243,4 +290,21 @@ fn build_presence(
         .spawn_sweeper()
         .map_err(|e| fail("presence", &format!("{e} ({runtime_hint})")))?;
     Ok((engine, Some(sweeper), redis))
+}
+
+/// `/readyz`: ready while the Redis driver is connected; always with the memory backend.
+#[cfg(feature = "redis")]
+fn readiness(redis: Option<&RedisHandle>) -> Option<crate::ops::Readiness> {
+    use djust_presence_redis::RedisStatus;
+    let status = redis?.watch_status();
+    Some(Arc::new(move || match *status.borrow() {
+        RedisStatus::Connected => Ok(()),
+        other => Err(format!("the Redis presence backend is {other:?}")),
+    }))
+}
+
+/// `/readyz` without the `redis` feature: always ready.
+#[cfg(not(feature = "redis"))]
+fn readiness(_redis: Option<&RedisHandle>) -> Option<crate::ops::Readiness> {
+    None
 }

@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
+use crate::env;
 use crate::error::BuildError;
-use crate::presence::{PresenceBackendKind, PresenceSettings, parse_secs};
+use crate::presence::{PresenceBackendKind, PresenceSettings};
 
 /// Minimum length of the session-cookie secret: HMAC-SHA256 wants at least 256 bits of key.
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -177,6 +178,11 @@ impl DjustConfig {
 
     /// Reads the `DJUST_*` environment variables over the defaults (see `docs/runtime.md`).
     ///
+    /// Durations follow one rule: `NAME` in seconds (fractions allowed) or `NAME_MS` in whole
+    /// milliseconds, e.g. `DJUST_TICK_MS=10` or `DJUST_PRESENCE_TIMEOUT=60`; set only one.
+    /// [`crate::DjustBuilder`] calls this itself when [`crate::DjustBuilder::config`] was not
+    /// called.
+    ///
     /// # Errors
     /// A variable that does not parse, or a combination that fails [`DjustConfig::validate`],
     /// is an error naming the variable.
@@ -190,10 +196,7 @@ impl DjustConfig {
     /// As for [`DjustConfig::from_env`].
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, BuildError> {
         let mut cfg = Self::default();
-        let ms = |name: &str| -> Result<Option<Duration>, BuildError> {
-            parse::<u64>(&lookup, name).map(|v| v.map(Duration::from_millis))
-        };
-        if let Some(v) = ms("DJUST_TICK_MS")? {
+        if let Some(v) = env::duration(&lookup, env::TICK)? {
             cfg.tick = v;
         }
         if let Some(v) = parse(&lookup, "DJUST_MAX_FRAME_BYTES")? {
@@ -222,10 +225,10 @@ impl DjustConfig {
                 .map(str::to_owned)
                 .collect();
         }
-        if let Some(v) = ms("DJUST_HEARTBEAT_INTERVAL_MS")? {
+        if let Some(v) = env::duration(&lookup, env::HEARTBEAT)? {
             cfg.heartbeat_interval = v;
         }
-        if let Some(v) = ms("DJUST_IDLE_TIMEOUT_MS")? {
+        if let Some(v) = env::duration(&lookup, env::IDLE_TIMEOUT)? {
             cfg.idle_timeout = v;
         }
         if let Some(v) = lookup("DJUST_SECRET_KEY") {
@@ -249,31 +252,20 @@ impl DjustConfig {
         &mut self,
         lookup: &impl Fn(&str) -> Option<String>,
     ) -> Result<(), BuildError> {
-        let secs = |name: &str| lookup(name).map(|raw| parse_secs(name, &raw)).transpose();
         if let Some(raw) = lookup("DJUST_PRESENCE_BACKEND") {
             self.presence.backend = raw
                 .parse()
                 .map_err(|e| BuildError::Config(format!("DJUST_PRESENCE_BACKEND={raw:?}: {e}")))?;
         }
-        if let Some(v) = secs("DJUST_PRESENCE_HEARTBEAT_INTERVAL")? {
-            if lookup("DJUST_HEARTBEAT_INTERVAL_MS").is_some() {
-                return Err(BuildError::Config(
-                    "DJUST_PRESENCE_HEARTBEAT_INTERVAL and DJUST_HEARTBEAT_INTERVAL_MS are the same \
-                     setting; set only one"
-                        .into(),
-                ));
-            }
-            self.heartbeat_interval = v;
-        }
-        if let Some(v) = secs("DJUST_PRESENCE_TIMEOUT")? {
+        if let Some(v) = env::duration(lookup, env::PRESENCE_TIMEOUT)? {
             self.presence.timeout = v;
             // A silent connection is closed after `idle_timeout`; unless set on its own, it
             // follows the presence timeout (the same idea: this long without a heartbeat).
-            if lookup("DJUST_IDLE_TIMEOUT_MS").is_none() {
+            if !env::duration_is_set(lookup, env::IDLE_TIMEOUT) {
                 self.idle_timeout = v;
             }
         }
-        if let Some(v) = secs("DJUST_PRESENCE_RECONNECT_GRACE")? {
+        if let Some(v) = env::duration(lookup, env::RECONNECT_GRACE)? {
             self.presence.reconnect_grace = v;
         }
         if let Some(v) = parse(lookup, "DJUST_PRESENCE_MAX_META_BYTES")? {

@@ -59,8 +59,13 @@ mod app;
 mod config;
 mod conn;
 mod context;
+pub mod dev;
+pub mod env;
 mod error;
+pub mod guest;
 mod http;
+pub mod metrics;
+pub mod ops;
 mod params;
 pub mod presence;
 mod protocol;
@@ -69,6 +74,7 @@ mod routes;
 mod session;
 mod socket;
 mod template;
+mod template_path;
 mod view;
 
 pub use app::{Djust, DjustBuilder, DjustHandle};
@@ -82,6 +88,13 @@ pub use protocol::PROTOCOL_VERSION;
 pub use session::{AuthUser, Identity, SESSION_COOKIE};
 pub use socket::{ConnId, Disconnected, Info, InfoSender, Socket};
 pub use view::{CloseReason, HandleEvent, LiveView, MountRequest, Payload};
+
+// Crates whose types appear in djust's public API, so an app needs no second, possibly
+// mismatched, dependency on them (`djust::axum::Router`, `djust::serde_json::json!`; the `http`
+// crate is `djust::axum::http`).
+pub use axum;
+pub use minijinja;
+pub use serde_json;
 
 /// Support code for the `#[event_handlers]` expansion. Not a stable API.
 #[doc(hidden)]

@@ -43,7 +43,11 @@ impl<V: LiveView, T: Transport> ServeView<T> for ViewEntry<V> {
         init: ConnInit,
         target: MountTarget,
     ) -> BoxFuture<'static, ()> {
-        Box::pin(crate::conn::live::run_view::<V, T>(io, app, init, target))
+        let view = crate::metrics::ViewGuard::mounted(std::any::type_name::<V>());
+        Box::pin(async move {
+            let _view = view;
+            crate::conn::live::run_view::<V, T>(io, app, init, target).await;
+        })
     }
 }
 

@@ -64,6 +64,24 @@ impl Identity {
         self.auth.is_some()
     }
 
+    /// The name to show for this user: the username, or `Guest 3f2a` (four hex digits from a
+    /// hash of the session key) for an anonymous user. See [`crate::guest`].
+    pub fn display_name(&self) -> String {
+        match &self.auth {
+            Some(user) => user.username.clone(),
+            None => crate::guest::guest_name(&self.session_key),
+        }
+    }
+
+    /// The colour to show for this user: `PALETTE[id % 6]`, or a palette colour from a hash of
+    /// the session key for an anonymous user. See [`crate::guest`].
+    pub fn color(&self) -> &'static str {
+        match &self.auth {
+            Some(user) => crate::guest::color_for_user(user.id),
+            None => crate::guest::guest_color(&self.session_key),
+        }
+    }
+
     /// The random session key from the signed cookie (or a per-connection key for a WebSocket
     /// client that sent no valid cookie).
     pub fn session_key(&self) -> &str {
@@ -86,10 +104,10 @@ impl Sessions {
                 Key::derive_from(secret)
             }
             _ => {
-                tracing::warn!(
-                    "djust: no DJUST_SECRET_KEY configured; generated a random session key. \
+                crate::env::startup_warning(
+                    "no DJUST_SECRET_KEY configured; generated a random session key. \
                      Sessions will not survive a restart, and several processes behind one \
-                     load balancer need a shared key."
+                     load balancer need a shared key.",
                 );
                 Key::generate()
             }

@@ -56,18 +56,19 @@
     ta.scrollTop = scroll;
   }
 
+  /** @type {DjustHook} */
   const Editor = {
     mounted() {
       this.lastInput = 0;
       this.typing = false;
       this.typingTimer = null;
       this.el.addEventListener("input", (e) => {
-        if (e.target.tagName !== "TEXTAREA") return;
+        if (/** @type {HTMLElement} */ (e.target).tagName !== "TEXTAREA") return;
         this.lastInput = Date.now();
         this.startTyping();
       });
       this.el.addEventListener("focusout", (e) => {
-        if (e.target.tagName !== "TEXTAREA") return;
+        if (/** @type {HTMLElement} */ (e.target).tagName !== "TEXTAREA") return;
         // djust sends a pending debounced input on blur: nothing local is unsent any more.
         this.lastInput = 0;
         this.stopTyping();

@@ -36,16 +36,42 @@ CREATE TABLE IF NOT EXISTS documents (
 );
 ";
 
+/// Why `path` cannot be a database file, in words (SQLite itself only says "unable to open").
+pub fn diagnose(path: &Path) -> String {
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => "it is a directory; give a file path such as collab.sqlite3".into(),
+        Ok(m) if !m.is_file() => "it is not a regular file (a device, pipe or socket)".into(),
+        Ok(_) if path.starts_with("/proc") || path.starts_with("/sys") => {
+            "it is a kernel file under /proc or /sys, not a database".into()
+        }
+        Ok(m) if m.permissions().readonly() => "the file is read-only".into(),
+        Ok(_) => {
+            "the file exists but is not an SQLite database (or is locked or unwritable)".into()
+        }
+        Err(_) if !parent.is_dir() => {
+            format!("its directory {} does not exist", parent.display())
+        }
+        Err(_) => format!(
+            "it cannot be created in {} (check that directory's permissions)",
+            parent.display()
+        ),
+    }
+}
+
 /// What can go wrong talking to the database.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     /// The file could not be opened or created.
-    #[error(
-        "cannot open the SQLite database {path}: {source} (check the --db path and its directory's permissions)"
-    )]
+    #[error("cannot open the SQLite database {path}: {why} (SQLite: {source})")]
     Open {
         /// The path given with `--db`.
         path: PathBuf,
+        /// What is wrong with the path, as far as can be told (see [`diagnose`]).
+        why: String,
         /// SQLite's error.
         #[source]
         source: rusqlite::Error,
@@ -99,10 +125,20 @@ impl Db {
     /// # Errors
     /// [`DbError::Open`] naming the path, or [`DbError::Sql`] if the schema cannot be created.
     pub fn open(path: &Path) -> Result<Db, DbError> {
-        let conn = Connection::open(path).map_err(|source| DbError::Open {
+        let open_error = |source| DbError::Open {
             path: path.to_owned(),
+            why: diagnose(path),
             source,
-        })?;
+        };
+        let conn = Connection::open(path).map_err(open_error)?;
+        Self::init(conn).map_err(|e| match e {
+            DbError::Sql(source) => open_error(source),
+            other => other,
+        })
+    }
+
+    /// Creates the tables and the seed document.
+    fn init(conn: Connection) -> Result<Db, DbError> {
         // Two processes on one file (say, a test reading what the app wrote) wait for each
         // other briefly instead of failing with SQLITE_BUSY.
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
@@ -291,5 +327,28 @@ mod tests {
             err.to_string().contains("/nonexistent-dir/x/collab.db"),
             "{err}"
         );
+    }
+}
+
+#[cfg(test)]
+mod open_errors {
+    use super::*;
+
+    #[test]
+    fn a_bad_db_path_says_which_path_and_why() {
+        for (path, why) in [
+            ("/proc/version", "kernel file"),
+            (
+                "/nonexistent-dir/x.sqlite3",
+                "directory /nonexistent-dir does not exist",
+            ),
+            ("/tmp", "is a directory"),
+        ] {
+            let err = Db::open(Path::new(path))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(err.contains(path) && err.contains(why), "{path}: {err}");
+        }
     }
 }

@@ -2,7 +2,8 @@
 //! tab included) and never clobbers the sender, the receiver keeps caret and selection, unsent
 //! local typing wins over a remote change, and the typing indicator.
 //!
-//! Without chromium/chromedriver the test prints a loud SKIP (and fails under CI=true).
+//! Without chromium/chromedriver the test fails with the install command (a counted skip with
+//! `DJUST_TEST_SKIP_EXTERNAL=1`; never under CI=true).
 
 mod support;
 

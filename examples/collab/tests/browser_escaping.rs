@@ -2,7 +2,8 @@
 //! presence list, the cursor label, the join/leave messages and the nav, and no markup from it
 //! ever reaches the DOM.
 //!
-//! Without chromium/chromedriver the test prints a loud SKIP (and fails under CI=true).
+//! Without chromium/chromedriver the test fails with the install command (a counted skip with
+//! `DJUST_TEST_SKIP_EXTERNAL=1`; never under CI=true).
 
 mod support;
 

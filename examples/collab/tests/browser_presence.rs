@@ -1,7 +1,8 @@
 //! Presence and cursors in real Chromium contexts (separate cookies): the list, remote cursors
 //! with name and colour, closing a tab, and two tabs of one user.
 //!
-//! Without chromium/chromedriver the test prints a loud SKIP (and fails under CI=true).
+//! Without chromium/chromedriver the test fails with the install command (a counted skip with
+//! `DJUST_TEST_SKIP_EXTERNAL=1`; never under CI=true).
 
 mod support;
 

@@ -2,8 +2,8 @@
 //! on one port and a user on the other see each other in the list and see each other's
 //! cursors, in real Chromium contexts.
 //!
-//! Needs redis-server, chromium and chromedriver; without them it prints a loud SKIP (and fails
-//! under CI=true).
+//! Needs redis-server, chromium and chromedriver; without them it fails with the install command (a
+//! counted skip with `DJUST_TEST_SKIP_EXTERNAL=1`; never under CI=true).
 
 mod support;
 

@@ -48,7 +48,10 @@ pub(crate) fn router(
     pages: Vec<(String, PageRoute)>,
 ) -> Router {
     let mut router = Router::new()
-        .route(SCRIPT_PATH, get(script))
+        .route(
+            SCRIPT_PATH,
+            get(script).layer(tower_http::compression::CompressionLayer::new()),
+        )
         .route(WS_PATH, get(ws::upgrade));
     for (pattern, page) in pages {
         router = router.route(&pattern, page());
@@ -56,13 +59,40 @@ pub(crate) fn router(
     router.with_state(HttpState { app, routes })
 }
 
-async fn script() -> impl IntoResponse {
+/// The script's `ETag`: a hash of its bytes, so a deploy with a new client changes it.
+fn script_etag() -> &'static str {
+    static ETAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ETAG.get_or_init(|| {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        DJUST_JS.hash(&mut h);
+        format!(
+            "\"djust-{}-{:016x}\"",
+            env!("CARGO_PKG_VERSION"),
+            h.finish()
+        )
+    })
+}
+
+/// `/djust/djust.js`: revalidated on every load (`no-cache`) so a deploy never runs a stale
+/// client, but answered `304 Not Modified` when the browser's `If-None-Match` is current, and
+/// compressed (gzip or brotli, as the browser accepts) by the route's compression layer.
+async fn script(headers: axum::http::HeaderMap) -> axum::response::Response {
+    let etag = script_etag();
+    let fresh = headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|tag| tag.trim() == etag || tag.trim() == "*");
+    let cache = [(header::ETAG, etag), (header::CACHE_CONTROL, "no-cache")];
+    if fresh {
+        return (axum::http::StatusCode::NOT_MODIFIED, cache).into_response();
+    }
     (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            // Revalidate on every load so a deploy never runs a stale client.
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
+        cache,
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
         DJUST_JS,
     )
+        .into_response()
 }

@@ -75,6 +75,7 @@ async fn page<V: LiveView>(
         Ok(page) => Html(page).into_response(),
         Err(err) => error_response(path, &err),
     };
+    crate::metrics::page_request(std::any::type_name::<V>(), response.status().as_u16());
     let headers = response.headers_mut();
     // Per-user content: never let a shared cache keep it.
     headers.insert(
@@ -95,10 +96,15 @@ fn error_response(path: &str, err: &ViewError) -> Response {
     };
     if status.is_server_error() {
         tracing::error!(%path, error = %err, "djust: page render failed");
-        // Internal details stay in the log.
-        (status, "Internal Server Error").into_response()
+        // Internal details stay in the log, except in dev mode, where the page shows them.
+        let detail = crate::dev::dev_mode().then(|| format!("{err:#}"));
+        crate::dev::error_page(
+            status,
+            &format!("The page {path} could not be rendered."),
+            detail.as_deref(),
+        )
     } else {
         tracing::info!(%path, error = %err, "djust: page request refused");
-        (status, err.to_string()).into_response()
+        crate::dev::error_page(status, &err.to_string(), None)
     }
 }

@@ -43,5 +43,8 @@ pub(crate) async fn upgrade(
         .max_message_size(config.max_frame_bytes)
         .max_frame_size(config.max_frame_bytes)
         .on_failed_upgrade(|err| tracing::debug!(error = %err, "djust: WebSocket upgrade failed"))
-        .on_upgrade(move |socket| conn::run(socket, st.app, st.routes, init))
+        .on_upgrade(move |socket| async move {
+            let _open = crate::metrics::ConnectionGuard::open();
+            conn::run(socket, st.app, st.routes, init).await;
+        })
 }

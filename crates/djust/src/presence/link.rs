@@ -99,6 +99,8 @@ pub struct LivePresence {
     link: PresenceLink,
     connected: bool,
     default_user_id: Arc<str>,
+    default_name: Arc<str>,
+    default_color: &'static str,
 }
 
 impl fmt::Debug for LivePresence {
@@ -119,7 +121,29 @@ impl LivePresence {
             link: socket.presence_link().clone(),
             connected: socket.connected(),
             default_user_id: Arc::from(socket.identity().user_id()),
+            default_name: Arc::from(socket.identity().display_name()),
+            default_color: socket.identity().color(),
         }
+    }
+
+    /// `meta` with the identity's defaults for what it leaves out: `"name"`
+    /// ([`crate::Identity::display_name`], e.g. `Guest 3f2a`) and `"color"`
+    /// ([`crate::Identity::color`], or the next free palette colour if it is in `taken_colors`,
+    /// see [`crate::guest::free_color`]). `null` counts as `{}`; keys the meta sets are kept,
+    /// and a meta that is not an object is returned as it is (tracking then reports it).
+    pub fn with_default_meta(&self, meta: Value, taken_colors: &[String]) -> Value {
+        let mut meta = match meta {
+            Value::Null => Value::Object(serde_json::Map::new()),
+            other => other,
+        };
+        if let Value::Object(map) = &mut meta {
+            map.entry("name")
+                .or_insert_with(|| Value::from(&*self.default_name));
+            map.entry("color").or_insert_with(|| {
+                Value::from(crate::guest::free_color(self.default_color, taken_colors))
+            });
+        }
+        meta
     }
 
     /// The default presence user id: the authenticated user's id, else `anon_{session_key}`.

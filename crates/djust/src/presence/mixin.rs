@@ -47,11 +47,21 @@ pub trait PresenceMixin: Serialize {
     /// name, colour, avatar, …) and subscribes the view to the group. Called again with a
     /// different key (after the key's fields changed), it moves the presence.
     ///
+    /// A `"name"` or `"color"` the meta leaves out is filled with the identity's default
+    /// ([`LivePresence::with_default_meta`]): `track_presence(json!({}))` (or `Value::Null`)
+    /// shows an anonymous user as e.g. `Guest 3f2a` in a colour of their own.
+    ///
     /// # Errors
     /// Bad meta (not an object, reserved key, too large) or a key that can't be resolved.
     fn track_presence(&self, meta: Value) -> Result<(), PresenceError> {
         let key = self.get_presence_key()?;
         let user_id = self.get_presence_user_id();
+        let taken = if meta.get("color").is_none() {
+            colors_of_others(self.presence(), &key, &user_id)
+        } else {
+            Vec::new()
+        };
+        let meta = self.presence().with_default_meta(meta, &taken);
         self.presence().track(key, &user_id, meta)
     }
 
@@ -62,12 +72,21 @@ pub trait PresenceMixin: Serialize {
     }
 
     /// Replaces this connection's meta, e.g. `{"typing": true}` for a typing indicator; peers
-    /// see an update (not a leave and join).
+    /// see an update (not a leave and join). A missing `"name"` / `"color"` is filled as in
+    /// [`PresenceMixin::track_presence`].
     ///
     /// # Errors
     /// Bad meta, or `track_presence` was never called.
     fn update_presence(&self, meta: Value) -> Result<(), PresenceError> {
-        self.presence().update(meta)
+        let mine = self.presence().meta();
+        let mine = mine.as_ref().and_then(|m| m.get("color")).cloned();
+        let mut meta = meta;
+        if let (Some(color), Value::Object(map)) = (mine, &mut meta) {
+            // Keep the colour chosen at tracking time rather than choosing again.
+            map.entry("color").or_insert(color);
+        }
+        self.presence()
+            .update(self.presence().with_default_meta(meta, &[]))
     }
 
     /// Everyone in the group, one record per user (`p.name` and `p.meta.name` both work in
@@ -131,4 +150,15 @@ pub trait LiveCursorMixin: PresenceMixin {
             .cursors_except(&me, || self.get_presence_key())
             .unwrap_or_default()
     }
+}
+
+/// The colours other users of `key` show (for choosing a default colour nobody has).
+fn colors_of_others(presence: &LivePresence, key: &str, user_id: &str) -> Vec<String> {
+    presence
+        .engine()
+        .list(key)
+        .iter()
+        .filter(|p| p.id() != user_id)
+        .filter_map(|p| p.get_str("color").map(str::to_owned))
+        .collect()
 }
