@@ -113,11 +113,11 @@ async fn logout(State(st): State<LoginState>, headers: HeaderMap) -> Response {
         return (StatusCode::FORBIDDEN, e.to_string()).into_response();
     }
     // An expired cookie's session has expired in the database too: nothing to revoke.
-    if let Some(claim) = st.auth.read(&headers, unix_now()) {
-        if let Err(e) = st.db.delete_session(&claim.id).await {
-            tracing::error!(error = %e, "collab: logout failed");
-            return (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response();
-        }
+    if let Some(claim) = st.auth.read(&headers, unix_now())
+        && let Err(e) = st.db.delete_session(&claim.id).await
+    {
+        tracing::error!(error = %e, "collab: logout failed");
+        return (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response();
     }
     redirect("/", st.auth.clear())
 }

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod process;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -424,6 +425,21 @@ impl Ws {
         };
         let _ = self.stream.send(Message::Close(Some(frame))).await;
         let _ = tokio::time::timeout(WAIT, self.stream.next()).await;
+    }
+
+    /// Reads until the server's Close frame (skipping text frames) and returns its code, or
+    /// `None` if the connection ends without one.
+    pub async fn close_code(&mut self) -> Option<u16> {
+        loop {
+            let msg = tokio::time::timeout(WAIT, self.stream.next())
+                .await
+                .expect("a frame within WAIT");
+            match msg {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return None,
+            }
+        }
     }
 
     /// Drops the TCP connection without a Close frame.
