@@ -22,6 +22,8 @@ pub const PAGE_SIZE: u32 = 20;
 struct Page {
     number: u64,
     count: u64,
+    /// More than one page (the template shows the page links).
+    several: bool,
     prev: Option<u64>,
     next: Option<u64>,
 }
@@ -34,6 +36,7 @@ impl Page {
         Self {
             number,
             count,
+            several: count > 1,
             prev: (number > 1).then(|| number - 1),
             next: (number < count).then(|| number + 1),
         }
@@ -144,6 +147,7 @@ mod tests {
     fn pages_are_clamped_and_linked() {
         let p = Page::of(1, 0);
         assert_eq!((p.number, p.count, p.prev, p.next), (1, 1, None, None));
+        assert!(!p.several);
         let p = Page::of(2, 41);
         assert_eq!(
             (p.number, p.count, p.prev, p.next),
