@@ -390,7 +390,67 @@ fn block_deps(b: &Block, deps: &mut Vec<Arc<str>>) {
 /// (`a.b` spans `.b`, `x|f` spans `f`), so the range is the union over the whole subtree.
 fn expr_source<'s>(e: &ast::Expr<'_>, src: &'s str) -> &'s str {
     let (start, end) = expr_range(e);
-    src.get(start as usize..end as usize).unwrap_or("").trim()
+    let (start, end) = balance(src, start as usize, end as usize);
+    src.get(start..end).unwrap_or("").trim()
+}
+
+/// Widens `start..end` to the parentheses and brackets it cuts (`(a + b) > 1`: the parser
+/// keeps no node for the parentheses, so the operands' spans leave them out).
+fn balance(src: &str, mut start: usize, mut end: usize) -> (usize, usize) {
+    for _ in 0..32 {
+        let Some(text) = src.get(start..end) else {
+            break;
+        };
+        let (close, open) = unmatched(text);
+        if close == 0 && open == 0 {
+            break;
+        }
+        if close > 0 {
+            match src.get(..start).and_then(|b| b.rfind(['(', '['])) {
+                Some(i) => start = i,
+                None => break,
+            }
+        }
+        if open > 0 {
+            match src.get(end..).and_then(|a| a.find([')', ']'])) {
+                Some(i) => end += i + 1,
+                None => break,
+            }
+        }
+    }
+    (start, end)
+}
+
+/// Unmatched closing and opening brackets of `text`, outside string literals.
+fn unmatched(text: &str) -> (usize, usize) {
+    let (mut close, mut depth) = (0usize, 0usize);
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in text.chars() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '"' | '\'' => quote = Some(c),
+            '(' | '[' => depth += 1,
+            ')' | ']' => {
+                if depth == 0 {
+                    close += 1;
+                } else {
+                    depth -= 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    (close, depth)
 }
 
 fn expr_range(e: &ast::Expr<'_>) -> (u32, u32) {
@@ -417,17 +477,14 @@ fn expr_range(e: &ast::Expr<'_>) -> (u32, u32) {
             add(s.span());
             kids.push(&s.expr);
         }
-        ast::Expr::BinOp(s) => {
-            add(s.span());
-            kids.extend([&s.left, &s.right]);
-        }
+        // The operands cover these completely; their own span may start at the enclosing
+        // statement (`if a > 1` spans from `if`).
+        ast::Expr::BinOp(s) => kids.extend([&s.left, &s.right]),
         ast::Expr::Compare(s) => {
-            add(s.span());
             kids.push(&s.expr);
             kids.extend(s.ops.iter().map(|o| &o.expr));
         }
         ast::Expr::IfExpr(s) => {
-            add(s.span());
             kids.extend([&s.test_expr, &s.true_expr]);
             kids.extend(s.false_expr.iter());
         }

@@ -219,3 +219,17 @@ fn markers_follow_the_page() {
     state.markers(&mut m);
     assert_eq!(m.len(), 1);
 }
+
+#[test]
+fn comparisons_and_attribute_chains_compile() {
+    let mut e = env();
+    e.add_template("cmp.html", "{% if page.count > 1 %}many{% else %}one{% endif %}|{{ a.b.c|default('x') ~ 'y' }}|{% if not (x or y) and z is defined %}t{% endif %}|{{ -z + 2 * 3 }}|{{ 'a' if z > 0 else 'b' }}|{{ [1, 2]|length }}{{ {'k': 5}.k }}{{ 'abc'[1:] }}{{ range(2)|list|length }}|{{ (z + 1) * 2 }}{% if (z + 1) > 1 and (z or (x)) %}!{% endif %}{{ [z, (z)]|join('-') }}").unwrap();
+    let engine = Engine::new(e, ["cmp.html"])
+        .map_err(|e| e.to_string())
+        .unwrap();
+    let mut state = ViewState::new();
+    let mut client = ClientModel::new();
+    let ctx = json!({"page": {"count": 2}, "a": {"b": {"c": "q"}}, "z": 1});
+    apply(&mut client, &render(&engine, "cmp.html", &ctx, &mut state));
+    assert_eq!(client.html().unwrap(), "many|qy|t|5|a|25bc2|4!1-1");
+}
