@@ -21,6 +21,7 @@ use crate::http::PageRoute;
 use crate::presence::PresenceBackendKind;
 use crate::routes::{Routes, ViewEntry};
 use crate::session::Sessions;
+use crate::shutdown::LiveConnections;
 use crate::template::{DEFAULT_LAYOUT, TemplateSources, Templates};
 use crate::view::LiveView;
 
@@ -195,15 +196,20 @@ impl DjustBuilder {
             presence: presence.clone(),
             ready: readiness(redis.as_ref()),
         };
+        let live = Arc::new(LiveConnections::default());
+        let mut state = self.state;
+        // Reached by each connection through the state (`shutdown::register`).
+        state.insert(crate::shutdown::Registry(live.clone()));
         let handle = DjustHandle {
             presence: presence.clone(),
             redis,
+            live: live.clone(),
         };
         let app = Arc::new(App {
             config,
             templates,
             sessions,
-            state: Arc::new(self.state),
+            state: Arc::new(state),
             layout,
             presence,
             sweeper,
@@ -223,12 +229,22 @@ impl DjustBuilder {
 pub struct DjustHandle {
     presence: Presence,
     redis: Option<RedisHandle>,
+    live: Arc<LiveConnections>,
 }
 
 impl DjustHandle {
     /// The application's presence engine (to read presence from outside a view).
     pub fn presence(&self) -> &Presence {
         &self.presence
+    }
+
+    /// The number of WebSocket connections with a mounted view right now.
+    pub fn live_connections(&self) -> usize {
+        self.live.len()
+    }
+
+    pub(crate) fn live_connections_registry(&self) -> Arc<LiveConnections> {
+        self.live.clone()
     }
 
     /// Stops the Redis driver after removing this process's connections from Redis, so the

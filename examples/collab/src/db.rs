@@ -1,5 +1,5 @@
-//! The SQLite store: users (name → numeric id, the id that picks a user's colour) and
-//! documents. The file is created, and seeded with one document, on first open.
+//! The SQLite store: users (name → numeric id, the id that picks a user's colour), their login
+//! sessions (`sessions.rs`) and documents. The file is created, and seeded with one document, on first open.
 //!
 //! One connection behind a mutex: every statement is a primary-key lookup or a single-row write
 //! that takes microseconds, so a pool would only add moving parts. The async methods run the
@@ -12,6 +12,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use parking_lot::Mutex;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
+
+mod sessions;
 
 /// Title of the document created in an empty database.
 pub const SEED_TITLE: &str = "Welcome to collab";
@@ -26,6 +28,11 @@ CREATE TABLE IF NOT EXISTS users (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
     name       TEXT NOT NULL UNIQUE,
     created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    id         TEXT PRIMARY KEY,
+    user_id    INTEGER NOT NULL REFERENCES users(id),
+    expires_at INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS documents (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -183,6 +190,36 @@ impl Db {
                 })
             })?;
             rows.collect()
+        })
+        .await
+    }
+
+    /// One page of the documents, oldest first: `limit` of them after skipping `offset`, and
+    /// how many there are in all.
+    ///
+    /// # Errors
+    /// [`DbError`] if the query fails.
+    pub async fn documents_page(
+        &self,
+        limit: u32,
+        offset: u64,
+    ) -> Result<(Vec<Document>, u64), DbError> {
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        self.run(move |c| {
+            let total: i64 = c.query_row("SELECT COUNT(*) FROM documents", [], |r| r.get(0))?;
+            let mut stmt = c.prepare_cached(
+                "SELECT id, title, updated_by FROM documents ORDER BY id LIMIT ?1 OFFSET ?2",
+            )?;
+            let rows = stmt.query_map(params![limit, offset], |r| {
+                Ok(Document {
+                    id: r.get(0)?,
+                    title: r.get(1)?,
+                    content: String::new(),
+                    updated_by: r.get(2)?,
+                })
+            })?;
+            let docs = rows.collect::<Result<Vec<_>, _>>()?;
+            Ok((docs, u64::try_from(total).unwrap_or(0)))
         })
         .await
     }

@@ -4,7 +4,9 @@
 //! sidebar, remote cursors (name and colour), the textarea synced through `content_changed`
 //! broadcasts, join/leave messages and a typing indicator. The spec's smaller `DocumentView`
 //! (`/document/{id}`) and `CollaborativeDocView` (`/canvas/{id}`) are routes too. `/login` logs
-//! in by name (signed cookie); everyone else is a guest with a generated name.
+//! in by name (a POST from this site; a server-side session named by a signed, expiring
+//! cookie); everyone else is a guest with a generated name. Every response carries security
+//! headers (`headers.rs`).
 //!
 //! ```no_run
 //! use collab::{AppOptions, app};
@@ -23,13 +25,17 @@
 
 mod auth;
 pub mod db;
+mod headers;
 mod login;
 pub mod people;
+pub mod rate;
+pub mod same_site;
 mod server;
 mod views;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::http::header;
@@ -37,10 +43,12 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use djust::{Djust, DjustConfig};
 
-pub use auth::{AUTH_COOKIE, MAX_NAME_CHARS, NameError, validate_name};
+pub use auth::{AUTH_COOKIE, DEFAULT_LOGIN_TTL, MAX_NAME_CHARS, NameError, validate_name};
+pub use headers::CSP;
 pub use server::serve;
+pub use views::list::PAGE_SIZE;
 
-use crate::auth::AuthCookies;
+use crate::auth::{AuthCookies, AuthState};
 use crate::db::{Db, DbError};
 use crate::views::canvas::CollaborativeDocView;
 use crate::views::document::DocumentView;
@@ -80,6 +88,9 @@ pub struct AppOptions {
     /// A presence engine to use instead of the one djust builds from `config` (tests pass
     /// one to read it directly).
     pub presence: Option<djust::presence::Presence>,
+    /// How long a login lasts (cookie `Max-Age`, checked server-side too); default
+    /// [`DEFAULT_LOGIN_TTL`], 7 days.
+    pub login_ttl: Duration,
 }
 
 impl AppOptions {
@@ -89,7 +100,14 @@ impl AppOptions {
             db_path: db_path.into(),
             config: DjustConfig::default(),
             presence: None,
+            login_ttl: DEFAULT_LOGIN_TTL,
         }
+    }
+
+    /// Sets [`AppOptions::login_ttl`].
+    pub fn login_ttl(mut self, ttl: Duration) -> Self {
+        self.login_ttl = ttl;
+        self
     }
 
     /// Sets [`AppOptions::config`].
@@ -136,15 +154,18 @@ pub fn app(opts: AppOptions) -> Result<Router, CollabError> {
 /// As for [`app`].
 pub fn app_parts(opts: AppOptions) -> Result<(Router, djust::DjustHandle), CollabError> {
     let db = Db::open(&opts.db_path)?;
-    let auth = Arc::new(AuthCookies::new(
+    let cookies = Arc::new(AuthCookies::new(
         opts.config.secret_key.as_deref(),
         opts.config.secure_cookie,
+        opts.login_ttl,
     ));
+    let allowed_origins = opts.config.allowed_origins.clone();
     let mut live = Djust::builder()
         .config(opts.config)
         .templates_embedded(TEMPLATES)
         .layout("layout.html")
         .state(db.clone())
+        .state(rate::CreationLimiter::default())
         .live::<DocumentList>("/")
         .live::<CollaborativeEditor>("/doc/{doc_id}")
         .live::<DocumentView>("/document/{doc_id}")
@@ -154,13 +175,18 @@ pub fn app_parts(opts: AppOptions) -> Result<(Router, djust::DjustHandle), Colla
     }
     let (router, handle) = live.into_parts()?;
     let router = router
-        .merge(login::routes(db, auth.clone())?)
+        .merge(login::routes(
+            db.clone(),
+            cookies.clone(),
+            &allowed_origins,
+        )?)
         .route("/static/collab.js", get(script))
         .route("/static/collab.css", get(stylesheet))
         .layer(axum::middleware::from_fn_with_state(
-            auth,
+            AuthState { cookies, db },
             auth::authenticate,
-        ));
+        ))
+        .layer(axum::middleware::from_fn(headers::security_headers));
     Ok((router, handle))
 }
 

@@ -25,11 +25,11 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    // `RUST_LOG` (default: info), `DJUST_LOG_FORMAT=json` for JSON lines.
+    if let Err(e) = djust::ops::init_tracing() {
+        eprintln!("collab: {e}");
+        return ExitCode::FAILURE;
+    }
     match run(Args::parse()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -1,88 +1,10 @@
-//! Plain HTTP: login and logout, page GETs (static renders), errors, assets, and the document
-//! list's live form.
+//! Plain HTTP: page GETs (static renders), errors, assets, and the document list (its live
+//! form, the creation limit, pages). Login and logout: `login.rs`.
 
 mod support;
 
 use serde_json::json;
-use support::{cookie_pair, http_get, location, login_path, start};
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn login_by_query_sets_a_signed_cookie_and_redirects_locally() {
-    let app = start().await;
-    let (status, headers, _) = http_get(
-        app.addr,
-        &format!("{}&next=/doc/1", login_path("alice")),
-        None,
-    )
-    .await;
-    assert_eq!(status, 303);
-    assert_eq!(location(&headers), Some("/doc/1"));
-    let cookie = cookie_pair(&headers).unwrap();
-    assert!(cookie.starts_with("collab_user="), "{cookie}");
-    let (_, _, page) = http_get(app.addr, "/", Some(&cookie)).await;
-    assert!(page.contains(r#"data-username="alice""#), "{page}");
-    assert!(
-        page.contains(r#"<span class="me-name">alice</span>"#),
-        "{page}"
-    );
-    assert!(page.contains("Log out"));
-
-    // Tampering with the cookie makes the visitor a guest again.
-    let forged = cookie.replace("alice", "admin");
-    let (_, _, page) = http_get(app.addr, "/", Some(&forged)).await;
-    assert!(
-        page.contains(r#"data-username="""#) && page.contains("Guest "),
-        "{page}"
-    );
-
-    // An absolute or protocol-relative `next` is not followed.
-    for next in ["https://evil.example/", "//evil.example/"] {
-        let (_, headers, _) = http_get(
-            app.addr,
-            &format!("{}&next={next}", login_path("bob")),
-            None,
-        )
-        .await;
-        assert_eq!(location(&headers), Some("/"), "{next}");
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_login_form_posts_and_bad_names_are_explained_escaped() {
-    let app = start().await;
-    let (status, _, form) = http_get(app.addr, "/login?next=/doc/1", None).await;
-    assert_eq!(status, 200);
-    assert!(form.contains(r#"action="/login""#) && form.contains(r#"value="&#x2f;doc&#x2f;1""#));
-
-    let (status, _, page) = http_get(app.addr, "/login?name=%20%20", None).await;
-    assert_eq!(status, 400);
-    assert!(page.contains("enter a name to log in"), "{page}");
-    let long = "%3Cb%3E".repeat(20); // 60 characters of `<b>`
-    let (status, _, page) = http_get(app.addr, &format!("/login?name={long}"), None).await;
-    assert_eq!(status, 400);
-    assert!(
-        page.contains("at most 40 characters; this one has 60"),
-        "{page}"
-    );
-    assert!(
-        page.contains("&lt;b&gt;") && !page.contains("<b>"),
-        "{page}"
-    );
-
-    let body = "name=carol&next=%2Fdocument%2F1";
-    let (status, headers) = post(app.addr, "/login", body).await;
-    assert_eq!(status, 303);
-    assert_eq!(location(&headers), Some("/document/1"));
-    assert!(cookie_pair(&headers).unwrap().starts_with("collab_user="));
-
-    let (status, headers) = post(app.addr, "/logout", "").await;
-    assert_eq!(status, 303);
-    let cleared = headers.get("set-cookie").unwrap().to_str().unwrap();
-    assert!(
-        cleared.starts_with("collab_user=;") && cleared.contains("Max-Age=0"),
-        "{cleared}"
-    );
-}
+use support::{http_get, start};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_render_presence_statically_and_refuse_bad_ids() {
@@ -156,35 +78,70 @@ async fn the_list_creates_documents() {
     assert_eq!(status, 200);
 }
 
-/// A form POST over plain TCP: (status, headers).
-async fn post(addr: std::net::SocketAddr, path: &str, body: &str) -> (u16, axum::http::HeaderMap) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).await.unwrap();
-    let head = raw.split("\r\n\r\n").next().unwrap();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let mut headers = axum::http::HeaderMap::new();
-    for line in lines {
-        let (n, v) = line.split_once(':').unwrap();
-        headers.append(
-            axum::http::HeaderName::from_bytes(n.trim().as_bytes()).unwrap(),
-            v.trim().parse().unwrap(),
-        );
+/// The `<li>` items of the document list in `html`.
+fn items(html: &str) -> usize {
+    support::count(html, "<li dj-key=")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn document_creation_is_limited_per_user_and_refused_to_guests() {
+    let app = start().await;
+    let alice = app.login("alice").await;
+    let mut ws = app.ws(&alice, "/").await;
+    let (burst, _) = collab::rate::PER_USER;
+    for i in 0..burst {
+        let title = format!("doc {i}");
+        ws.event("create_document", json!({ "title": title })).await;
+        ws.wait_html("created", |h| h.contains(&format!(">{title}<")))
+            .await;
     }
-    (status, headers)
+    ws.event("create_document", json!({"title": "one too many"}))
+        .await;
+    let html = ws
+        .wait_html("refusal", |h| h.contains("creating documents too fast"))
+        .await;
+    assert!(!html.contains("one too many"), "{html}");
+    assert!(html.contains("at most 5 a minute"), "{html}");
+    // Bob has his own budget.
+    let bob = app.login("bob").await;
+    let mut b = app.ws(&bob, "/").await;
+    b.event("create_document", json!({"title": "bob's"})).await;
+    b.wait_html("bob's document", |h| h.contains("bob&#x27;s"))
+        .await;
+    // Guests cannot create documents at all (a socket without a cookie is a new guest).
+    let guest = app.guest().await;
+    let mut g = app.ws(&guest, "/").await;
+    g.event("create_document", json!({"title": "spam"})).await;
+    let html = g
+        .wait_html("refusal", |h| h.contains("Log in to create"))
+        .await;
+    assert!(!html.contains("spam"), "{html}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_document_list_is_paginated() {
+    let app = start().await;
+    let db = collab::db::Db::open(&app.db_path).expect("db");
+    for i in 0..25 {
+        db.create_document(&format!("bulk {i}"))
+            .await
+            .expect("insert");
+    }
+    let page_size = usize::try_from(collab::PAGE_SIZE).unwrap();
+    let (_, _, first) = http_get(app.addr, "/", None).await;
+    assert_eq!(items(&first), page_size, "{first}");
+    assert!(
+        first.contains("page 1 of 2") && first.contains(r#"href="/?page=2""#),
+        "{first}"
+    );
+    let (_, _, second) = http_get(app.addr, "/?page=2", None).await;
+    assert_eq!(items(&second), 26 - page_size, "{second}");
+    assert!(
+        second.contains("bulk 24") && !second.contains("bulk 0<"),
+        "{second}"
+    );
+    // Past the end: the last page; nonsense: a 400.
+    let (_, _, past) = http_get(app.addr, "/?page=99", None).await;
+    assert!(past.contains("page 2 of 2"), "{past}");
+    assert_eq!(http_get(app.addr, "/?page=x", None).await.0, 400);
 }

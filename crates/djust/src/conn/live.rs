@@ -46,6 +46,8 @@ pub(crate) async fn run_view<V: LiveView, T: Transport>(
         app.state.clone(),
         app.presence.clone(),
     );
+    // A shutdown closes this connection with 1012 (`shutdown.rs`); deregistered on return.
+    let _registered = crate::shutdown::register(&app, socket.info_sender());
     let req = MountRequest {
         path: target.path,
         params: target.params,

@@ -1,39 +1,106 @@
-//! `/`: the document list, with a form to start a new document.
+//! `/`: the document list, one page at a time (`/?page=N`), with a form to start a new
+//! document (logged-in users only, rate-limited: `rate.rs`).
+
+use std::time::Instant;
 
 use djust::{Context, LiveView, MountRequest, Socket, ViewError};
+use serde::Serialize;
 
 use super::db;
 use crate::db::{Db, Document};
 use crate::people::Person;
+use crate::rate::CreationLimiter;
 
 /// Longest document title accepted, in characters.
 const MAX_TITLE_CHARS: usize = 120;
 
-/// Every document, linking to the editor and to the spec's two smaller views.
+/// Documents per page.
+pub const PAGE_SIZE: u32 = 20;
+
+/// Where the list is: page `number` of `count` (both from 1).
+#[derive(Debug, Clone, Copy, Serialize)]
+struct Page {
+    number: u64,
+    count: u64,
+    /// More than one page (the template shows the page links).
+    several: bool,
+    prev: Option<u64>,
+    next: Option<u64>,
+}
+
+impl Page {
+    /// Page `asked` clamped to the pages `total` documents fill.
+    fn of(asked: u64, total: u64) -> Self {
+        let count = total.div_ceil(u64::from(PAGE_SIZE)).max(1);
+        let number = asked.clamp(1, count);
+        Self {
+            number,
+            count,
+            several: count > 1,
+            prev: (number > 1).then(|| number - 1),
+            next: (number < count).then(|| number + 1),
+        }
+    }
+
+    fn offset(self) -> u64 {
+        (self.number - 1) * u64::from(PAGE_SIZE)
+    }
+}
+
+/// One page of documents, linking to the editor and to the spec's two smaller views.
 pub(crate) struct DocumentList {
     documents: Vec<Document>,
+    page: Page,
     error: Option<String>,
     me: Person,
+    /// The presence user id: whose creation budget a new document uses.
+    user_id: String,
     db: Db,
+    limiter: CreationLimiter,
+}
+
+impl DocumentList {
+    /// Loads page `asked` (clamped to the last page).
+    async fn load(&mut self, asked: u64) -> Result<(), ViewError> {
+        let (_, total) = self
+            .db
+            .documents_page(0, 0)
+            .await
+            .map_err(ViewError::other)?;
+        let page = Page::of(asked, total);
+        let (documents, _) = self
+            .db
+            .documents_page(PAGE_SIZE, page.offset())
+            .await
+            .map_err(ViewError::other)?;
+        self.documents = documents;
+        self.page = page;
+        Ok(())
+    }
 }
 
 impl LiveView for DocumentList {
     const TEMPLATE: &'static str = "index.html";
 
     async fn mount(req: &MountRequest, _socket: &mut Socket) -> Result<Self, ViewError> {
-        let db = db(req)?;
-        let documents = db.documents().await.map_err(ViewError::other)?;
-        Ok(Self {
-            documents,
+        let asked: u64 = req.query.get_opt("page")?.unwrap_or(1);
+        let mut list = Self {
+            documents: Vec::new(),
+            page: Page::of(1, 0),
             error: None,
             me: Person::of(&req.identity),
-            db,
-        })
+            user_id: req.identity.user_id().to_owned(),
+            db: db(req)?,
+            limiter: req.state::<CreationLimiter>().cloned().unwrap_or_default(),
+        };
+        list.load(asked).await?;
+        Ok(list)
     }
 
     fn get_context_data(&self, _socket: &Socket) -> Result<Context, ViewError> {
         let mut ctx = Context::new();
         ctx.insert("documents", &self.documents)?
+            .insert("page", &self.page)?
             .insert("error", &self.error)?
             .insert("me", &self.me)?
             .insert("here", &"/")?
@@ -44,7 +111,7 @@ impl LiveView for DocumentList {
 
 #[djust::event_handlers]
 impl DocumentList {
-    /// The "new document" form: creates it and refreshes the list.
+    /// The "new document" form: creates it and shows the page it is on (the last).
     #[event_handler]
     async fn create_document(&mut self, title: String) -> Result<(), ViewError> {
         let title = title.trim();
@@ -55,12 +122,40 @@ impl DocumentList {
             ));
             return Ok(());
         }
+        if self.me.guest {
+            self.error = Some("Log in to create documents.".to_owned());
+            return Ok(());
+        }
+        if let Err(limited) = self.limiter.try_create(&self.user_id, Instant::now()) {
+            self.error = Some(format!("Not created: {limited}."));
+            return Ok(());
+        }
         self.error = None;
         self.db
             .create_document(title)
             .await
             .map_err(ViewError::other)?;
-        self.documents = self.db.documents().await.map_err(ViewError::other)?;
-        Ok(())
+        self.load(u64::MAX).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_are_clamped_and_linked() {
+        let p = Page::of(1, 0);
+        assert_eq!((p.number, p.count, p.prev, p.next), (1, 1, None, None));
+        assert!(!p.several);
+        let p = Page::of(2, 41);
+        assert_eq!(
+            (p.number, p.count, p.prev, p.next),
+            (2, 3, Some(1), Some(3))
+        );
+        assert_eq!(p.offset(), 20);
+        let p = Page::of(99, 40);
+        assert_eq!((p.number, p.prev, p.next), (2, Some(1), None));
+        assert_eq!(Page::of(0, 40).number, 1);
     }
 }

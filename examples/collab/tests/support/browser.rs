@@ -7,7 +7,7 @@ use djust_testkit::fantoccini::wd::WindowHandle;
 use djust_testkit::{Browser, Page, TestkitError};
 use serde_json::{Value, json};
 
-use super::{TestApp, login_path};
+use super::{TestApp, encode};
 
 /// Result type of the browser scenarios.
 pub type R<T = ()> = Result<T, TestkitError>;
@@ -22,11 +22,21 @@ pub async fn connected(page: &Page) -> R {
 /// A new context (own cookies) logged in as `name` (or a guest for `None`), showing `path`.
 pub async fn open_as(browser: &Browser, app: &TestApp, name: Option<&str>, path: &str) -> R<Page> {
     let page = browser.new_context().await?;
-    let url = match name {
-        Some(name) => app.url(&format!("{}&next={path}", login_path(name))),
-        None => app.url(path),
-    };
-    page.goto(&url).await?;
+    match name {
+        Some(name) => {
+            // The login form, filled in and submitted as a person would (a POST from this
+            // site); it redirects to `path`.
+            page.goto(&app.url(&format!("/login?next={}", encode(path))))
+                .await?;
+            page.type_into("input[name=name]", name).await?;
+            page.click("form[action='/login'] button[type=submit]")
+                .await?;
+            let want = serde_json::to_string(path).unwrap_or_default();
+            page.wait_for(&format!("location.pathname === {want}"))
+                .await?;
+        }
+        None => page.goto(&app.url(path)).await?,
+    }
     connected(&page).await?;
     Ok(page)
 }

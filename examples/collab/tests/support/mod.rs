@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod process;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -63,7 +64,7 @@ impl TestApp {
     /// Cookies of a logged-in user `name` who has also loaded `/` (so the djust session
     /// cookie is set too): the `Cookie` header value.
     pub async fn login(&self, name: &str) -> String {
-        let (status, headers, _) = http_get(self.addr, &login_path(name), None).await;
+        let (status, headers, _) = login_post(self.addr, name, "/").await;
         assert_eq!(status, 303, "login of {name:?} should redirect");
         let auth = cookie_pair(&headers).expect("login sets the collab_user cookie");
         self.with_session(&auth).await
@@ -91,10 +92,9 @@ impl TestApp {
     }
 }
 
-/// `/login?name=<percent-encoded>`.
-pub fn login_path(name: &str) -> String {
-    let encoded: String = name
-        .bytes()
+/// `s` percent-encoded (everything but ASCII letters and digits).
+pub fn encode(s: &str) -> String {
+    s.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() {
                 (b as char).to_string()
@@ -102,8 +102,15 @@ pub fn login_path(name: &str) -> String {
                 format!("%{b:02X}")
             }
         })
-        .collect();
-    format!("/login?name={encoded}")
+        .collect()
+}
+
+/// `POST /login` as the site's own form does (with this site's `Origin`):
+/// (status, headers, body).
+pub async fn login_post(addr: SocketAddr, name: &str, next: &str) -> (u16, HeaderMap, String) {
+    let body = format!("name={}&next={}", encode(name), encode(next));
+    let origin = format!("http://{addr}");
+    http_request(addr, "POST", "/login", &[("Origin", &origin)], &body).await
 }
 
 /// Starts the app with a fresh database and its own presence engine (real clock, sweeper
@@ -146,6 +153,14 @@ pub async fn start_redis(redis_url: &str, db: Option<&std::path::Path>) -> TestA
     app
 }
 
+/// Starts the app like [`start`], with `tweak` applied to its options (e.g. a short login
+/// TTL).
+pub async fn start_with(tweak: impl FnOnce(AppOptions) -> AppOptions) -> TestApp {
+    let presence = Presence::new(PresenceConfig::default()).expect("presence engine");
+    let sweeper = presence.spawn_sweeper().expect("sweeper");
+    serve_with(presence, Some(sweeper), None, None, tweak).await
+}
+
 async fn serve(
     presence: Presence,
     sweeper: Option<SweeperHandle>,
@@ -160,12 +175,24 @@ async fn serve_on(
     clock: Option<ManualClock>,
     db: Option<PathBuf>,
 ) -> TestApp {
+    serve_with(presence, sweeper, clock, db, |o| o).await
+}
+
+async fn serve_with(
+    presence: Presence,
+    sweeper: Option<SweeperHandle>,
+    clock: Option<ManualClock>,
+    db: Option<PathBuf>,
+    tweak: impl FnOnce(AppOptions) -> AppOptions,
+) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let db_path = db.unwrap_or_else(|| dir.path().join("collab.sqlite3"));
     let config = DjustConfig::default().with_secret_key(SECRET);
-    let router = app(AppOptions::new(&db_path)
-        .config(config)
-        .presence(presence.clone()))
+    let router = app(tweak(
+        AppOptions::new(&db_path)
+            .config(config)
+            .presence(presence.clone()),
+    ))
     .expect("the app builds");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -191,11 +218,34 @@ pub async fn http_get(
     path: &str,
     cookies: Option<&str>,
 ) -> (u16, HeaderMap, String) {
+    let headers: Vec<(&str, &str)> = cookies.map(|c| ("Cookie", c)).into_iter().collect();
+    http_request(addr, "GET", path, &headers, "").await
+}
+
+/// A plain HTTP/1.1 request over TCP with extra `headers` and a form `body` (sent with
+/// `Content-Type: application/x-www-form-urlencoded` when not empty): (status, headers, body).
+pub async fn http_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, HeaderMap, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = TcpStream::connect(addr).await.expect("connect");
-    let cookie_line = cookies.map_or(String::new(), |c| format!("Cookie: {c}\r\n"));
-    let request =
-        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{cookie_line}Connection: close\r\n\r\n");
+    let mut extra: String = headers
+        .iter()
+        .map(|(n, v)| format!("{n}: {v}\r\n"))
+        .collect();
+    if method != "GET" {
+        extra.push_str(&format!(
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Connection: close\r\n\r\n{body}"
+    );
     stream.write_all(request.as_bytes()).await.expect("write");
     let mut raw = Vec::new();
     tokio::time::timeout(WAIT, stream.read_to_end(&mut raw))
@@ -375,6 +425,21 @@ impl Ws {
         };
         let _ = self.stream.send(Message::Close(Some(frame))).await;
         let _ = tokio::time::timeout(WAIT, self.stream.next()).await;
+    }
+
+    /// Reads until the server's Close frame (skipping text frames) and returns its code, or
+    /// `None` if the connection ends without one.
+    pub async fn close_code(&mut self) -> Option<u16> {
+        loop {
+            let msg = tokio::time::timeout(WAIT, self.stream.next())
+                .await
+                .expect("a frame within WAIT");
+            match msg {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return None,
+            }
+        }
     }
 
     /// Drops the TCP connection without a Close frame.
