@@ -90,6 +90,9 @@ pub enum ServeError {
         "cannot install the SIGTERM/SIGINT handlers: {0} (run inside a Tokio runtime with signals enabled, e.g. #[tokio::main])"
     )]
     Signals(std::io::Error),
+    /// A log setting is wrong (`RUST_LOG`, `DJUST_LOG_FORMAT`).
+    #[error(transparent)]
+    Logging(#[from] crate::BuildError),
     /// Reading the listener's address failed.
     #[error("cannot read the listening address: {0}")]
     LocalAddr(#[from] std::io::Error),
@@ -106,34 +109,23 @@ impl ServeError {
 }
 
 /// Serves `router` on `addr` until SIGTERM or SIGINT, with [`ServeOptions::from_env`]; first
-/// installs a log subscriber (`RUST_LOG`, default `info`) unless the application installed
-/// one. See the [module documentation](self) for what a shutdown does.
+/// installs a log subscriber unless the application installed one
+/// ([`crate::ops::init_tracing`]: `RUST_LOG`, `DJUST_LOG_FORMAT`). See the
+/// [module documentation](self) for what a shutdown does.
 ///
 /// # Errors
-/// A bad `DJUST_*` serve setting, an address that cannot be bound, or signal handlers that
-/// cannot be installed.
+/// A bad `DJUST_*` serve or log setting, an address that cannot be bound, or signal handlers
+/// that cannot be installed.
 pub async fn serve(
     addr: impl ToSocketAddrs + std::fmt::Display,
     router: Router,
     handle: DjustHandle,
 ) -> Result<(), ServeError> {
-    init_tracing();
+    crate::ops::init_tracing()?;
     let options = ServeOptions::from_env()?;
     let server = Server::bind(addr).await?.options(options);
     tracing::info!(addr = %server.local_addr()?, "djust: serving");
     server.run(router, handle).await
-}
-
-/// Installs a `tracing` subscriber printing to stderr with the `RUST_LOG` filter (default
-/// `info`), unless one is installed already. Returns whether it installed one.
-pub fn init_tracing() -> bool {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init()
-        .is_ok()
 }
 
 type StopSignal = Pin<Box<dyn Future<Output = &'static str> + Send>>;
