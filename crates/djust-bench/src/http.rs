@@ -1,10 +1,10 @@
-//! The HTTP side of a user's arrival: `GET /login?name=...` (the signed login cookie) and the
+//! The HTTP side of a user's arrival: `POST /login` (the signed login cookie) and the
 //! page GET (the `djust_session` cookie), over a keep-alive HTTP/1.1 connection.
 
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::client::conn::http1::SendRequest;
-use hyper::header::{COOKIE, HOST, SET_COOKIE};
+use hyper::header::{CONTENT_TYPE, COOKIE, HOST, SET_COOKIE};
 use hyper::{Request, StatusCode};
 use hyper_util::rt::TokioIo;
 
@@ -55,7 +55,7 @@ impl CookieJar {
 /// One keep-alive HTTP/1.1 connection to the server.
 pub struct HttpConn {
     target: Target,
-    sender: SendRequest<Empty<Bytes>>,
+    sender: SendRequest<Full<Bytes>>,
 }
 
 impl HttpConn {
@@ -91,18 +91,52 @@ impl HttpConn {
     /// # Errors
     /// [`BenchError::Http`] on a transport error or a status other than 2xx/3xx.
     pub async fn get(&mut self, path: &str, jar: &mut CookieJar) -> Result<StatusCode, BenchError> {
+        self.send("GET", path, None, jar).await
+    }
+
+    /// `POST path` with a form `body` (`application/x-www-form-urlencoded`) and the jar's
+    /// cookies, like [`HttpConn::get`]. No `Origin` is sent: a non-browser client.
+    ///
+    /// # Errors
+    /// As for [`HttpConn::get`].
+    pub async fn post_form(
+        &mut self,
+        path: &str,
+        body: &str,
+        jar: &mut CookieJar,
+    ) -> Result<StatusCode, BenchError> {
+        self.send("POST", path, Some(body), jar).await
+    }
+
+    async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        form: Option<&str>,
+        jar: &mut CookieJar,
+    ) -> Result<StatusCode, BenchError> {
         if self.sender.ready().await.is_err() {
             *self = Self::connect(&self.target).await?;
         }
         let err = |detail: String| BenchError::Http {
-            what: format!("GET {path}"),
+            what: format!("{method} {path}"),
             detail,
         };
-        let mut req = Request::get(path).header(HOST, self.target.authority());
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(HOST, self.target.authority());
         if let Some(cookie) = jar.header() {
             req = req.header(COOKIE, cookie);
         }
-        let req = req.body(Empty::new()).map_err(|e| err(e.to_string()))?;
+        let body = match form {
+            Some(form) => {
+                req = req.header(CONTENT_TYPE, "application/x-www-form-urlencoded");
+                Full::new(Bytes::from(form.to_owned()))
+            }
+            None => Full::new(Bytes::new()),
+        };
+        let req = req.body(body).map_err(|e| err(e.to_string()))?;
         let res = self
             .sender
             .send_request(req)

@@ -124,7 +124,7 @@ const LOGIN_COOKIE: &str = collab::AUTH_COOKIE;
 /// How simulated users arrive over HTTP before opening their WebSocket.
 #[derive(Debug, Clone, Copy)]
 pub struct Arrival {
-    /// `GET /login?name=...` first (a logged-in user); otherwise an anonymous visitor.
+    /// `POST /login` first (a logged-in user); otherwise an anonymous visitor.
     pub login: bool,
     /// `GET` the page before connecting (sets `djust_session`, costs a server render).
     pub page: bool,
@@ -156,10 +156,12 @@ pub async fn arrive(
                 };
                 let mut jar = CookieJar::default();
                 if how.login {
-                    conn.get(&format!("/login?name={name}"), &mut jar).await?;
+                    // Names are the bench's own ASCII ids: no form encoding needed.
+                    let form = format!("name={name}&next=%2F");
+                    conn.post_form("/login", &form, &mut jar).await?;
                     if !jar.has(LOGIN_COOKIE) {
                         return Err(BenchError::Http {
-                            what: format!("GET /login?name={name}"),
+                            what: format!("POST /login name={name}"),
                             detail: format!(
                                 "no `{LOGIN_COOKIE}` cookie in the answer: is this the collab app?"
                             ),
