@@ -30,6 +30,7 @@ run storm-1x50   cursor-storm --rooms 1 --users 50 --hz 20 --secs 20
 run storm-1x200  cursor-storm --rooms 1 --users 200 --hz 20 --secs 20
 run storm-50x4   cursor-storm --rooms 50 --users 4 --hz 20 --secs 20
 run storm-1x1000-m50 cursor-storm --rooms 1 --users 1000 --movers 50 --hz 20 --secs 20
+run fair-10x4-crowd500 cursor-storm --rooms 10 --users 4 --hz 20 --secs 20 --crowd 500 --crowd-movers 10
 run join-1000    join-storm --users 1000
 run idle-10000   idle --connections 10000 --room-size 10 --secs 5
 run multi-2x25   multi-node --users 50 --hz 20 --secs 20 --presence-timeout 5

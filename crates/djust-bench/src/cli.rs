@@ -103,6 +103,13 @@ pub struct CursorStormArgs {
     /// Seconds to wait after the last move for late frames.
     #[arg(long, default_value_t = 2.0)]
     pub drain: f64,
+    /// A crowd of this many users in one more room, measured apart (fairness: do the R rooms
+    /// keep their latency next to a big room?).
+    #[arg(long, default_value_t = 0)]
+    pub crowd: usize,
+    /// Crowd users who move (the first K) [default: all of the crowd].
+    #[arg(long)]
+    pub crowd_movers: Option<usize>,
     /// Common options.
     #[command(flatten)]
     pub common: CommonArgs,

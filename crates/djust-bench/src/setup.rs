@@ -53,6 +53,22 @@ async fn list_socket(target: &Target) -> Result<(Ws, BTreeSet<i64>), BenchError>
 ///
 /// # Errors
 /// [`BenchError::Ws`] if the list cannot be mounted or a creation is refused.
+/// Makes sure the database at `db` (the server's, started by the bench) has `n` documents.
+pub async fn seed_rooms(db: &std::path::Path, n: usize) -> Result<(), BenchError> {
+    let err = |e: collab::db::DbError| BenchError::Ws {
+        what: "seeding documents".into(),
+        detail: e.to_string(),
+    };
+    let db = collab::db::Db::open(db).map_err(err)?;
+    let have = db.documents().await.map_err(err)?.len();
+    for i in have..n {
+        db.create_document(&format!("bench room {i}"))
+            .await
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
 pub async fn ensure_rooms(target: &Target, n: usize) -> Result<Vec<i64>, BenchError> {
     let (_ws, have) = list_socket(target).await?;
     if have.len() < n {

@@ -43,6 +43,10 @@ pub struct PresenceConfig {
     /// At most this many expired connections are remembered (the oldest are forgotten first), which bounds
     /// memory when many clients vanish at once. Default 10 000.
     pub max_expired: usize,
+    /// At most this many events wait in one subscription's queue; a subscriber further behind gets
+    /// [`RecvError::Lagged`](crate::RecvError::Lagged) and re-reads the state, so a reader that
+    /// stopped reading costs bounded memory. Default 1024.
+    pub subscriber_queue: usize,
 }
 
 impl Default for PresenceConfig {
@@ -55,6 +59,7 @@ impl Default for PresenceConfig {
             sweep_interval: Duration::from_secs(1),
             expired_retention: Duration::from_secs(300),
             max_expired: 10_000,
+            subscriber_queue: 1024,
         }
     }
 }
@@ -86,6 +91,9 @@ impl PresenceConfig {
         }
         if self.max_meta_bytes == 0 {
             return Err(ConfigError::ZeroMetaLimit);
+        }
+        if self.subscriber_queue == 0 {
+            return Err(ConfigError::ZeroSubscriberQueue);
         }
         Ok(())
     }

@@ -174,6 +174,9 @@ pub enum ConfigError {
     /// `max_meta_bytes` is zero, which would reject every meta (even `{}`).
     #[error("max_meta_bytes must be greater than zero (4096 is the default)")]
     ZeroMetaLimit,
+    /// `subscriber_queue` is zero, which would drop every event.
+    #[error("subscriber_queue must be greater than zero (1024 is the default)")]
+    ZeroSubscriberQueue,
 }
 
 /// The JSON type of a value, for error messages.

@@ -73,5 +73,5 @@ pub use memory::MemoryBackend;
 pub use meta::{Meta, RESERVED_META_KEYS, check_meta};
 pub use presence::{Heartbeat, Presence, PresenceStats, SweepReport, WeakPresence};
 pub use record::{Cursor, PresenceRecord, SharedCursors};
-pub use subscription::{Snapshot, Subscription, TryRecvError};
+pub use subscription::{RecvError, Snapshot, Subscription, TryRecvError};
 pub use sweeper::SweeperHandle;

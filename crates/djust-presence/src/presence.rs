@@ -1,9 +1,9 @@
 //! The [`Presence`] handle: a synchronous, cheap-to-clone front to the pure state.
 //!
 //! Live views read presences and cursors while rendering, so every call is synchronous: it takes a
-//! `parking_lot` mutex, applies its change to the state, sends the resulting events (unbounded channels,
-//! never blocking) and hands the change to the backend, all before releasing the lock. Nothing is held
-//! across an `.await`.
+//! `parking_lot` mutex, applies its change to the state and hands the change to the backend, then
+//! sends the resulting events under the lock of the key's fan-out shard only (bounded queues, never
+//! blocking; see `subscription.rs` for why the order is kept). Nothing is held across an `.await`.
 
 use std::fmt;
 use std::sync::{Arc, Weak};
@@ -17,11 +17,12 @@ use crate::change::{ConnChange, MetaStamp, UntrackReason};
 use crate::clock::{Clock, Timestamp};
 use crate::config::PresenceConfig;
 use crate::error::PresenceError;
+use crate::event::PresenceEvent;
 use crate::ids::{ConnId, NodeId};
 use crate::meta::{Meta, validate_meta};
 use crate::record::{Cursor, PresenceRecord};
 use crate::state::{Outcome, State};
-use crate::subscription::{Snapshot, Subscribers, Subscription, Unsubscribe};
+use crate::subscription::{Fanout, Snapshot, Subscription, Unsubscribe};
 use crate::sweeper::{self, SweeperHandle};
 
 /// The presence engine: who is on which key, their cursors, and the events between.
@@ -51,6 +52,8 @@ pub(crate) struct Shared {
     backend: Arc<dyn PresenceBackend>,
     pub(crate) node: NodeId,
     pub(crate) inner: Mutex<Inner>,
+    /// Subscribers, sharded by key (`subscription.rs`).
+    pub(crate) fanout: Fanout,
 }
 
 impl fmt::Debug for Shared {
@@ -65,7 +68,8 @@ impl fmt::Debug for Shared {
 
 pub(crate) struct Inner {
     pub(crate) state: State,
-    pub(crate) subs: Subscribers,
+    /// Events produced under this lock, sent by [`Presence::release`] (after the lock is let go).
+    pub(crate) pending: Vec<PresenceEvent>,
     last_stamp: MetaStamp,
 }
 
@@ -134,6 +138,7 @@ impl Presence {
         node: NodeId,
     ) -> Self {
         let state = State::new(node, &config);
+        let fanout = Fanout::new(config.subscriber_queue);
         Self {
             shared: Arc::new(Shared {
                 config,
@@ -142,9 +147,10 @@ impl Presence {
                 node,
                 inner: Mutex::new(Inner {
                     state,
-                    subs: Subscribers::default(),
+                    pending: Vec::new(),
                     last_stamp: MetaStamp::default(),
                 }),
+                fanout,
             }),
         }
     }
@@ -198,6 +204,7 @@ impl Presence {
         let now = self.now();
         let key = inner.state.interned_key(key).unwrap_or_else(|| key.into());
         self.track_locked(&mut inner, key, conn, user_id.into(), meta, now);
+        self.release(inner);
         Ok(())
     }
 
@@ -237,7 +244,9 @@ impl Presence {
         let mut inner = self.lock();
         let now = self.now();
         let key = inner.state.interned_key(key).unwrap_or_else(|| key.into());
-        self.untrack_locked(&mut inner, key, conn, reason, now)
+        let changed = self.untrack_locked(&mut inner, key, conn, reason, now);
+        self.release(inner);
+        changed
     }
 
     fn untrack_locked(
@@ -269,6 +278,7 @@ impl Presence {
             .filter(|key| self.untrack_locked(&mut inner, key.clone(), conn, reason, now))
             .count();
         inner.state.forget_expired(conn);
+        self.release(inner);
         untracked
     }
 
@@ -291,7 +301,9 @@ impl Presence {
             meta,
             stamp,
         };
-        match self.commit(&mut inner, change, now) {
+        let outcome = self.commit(&mut inner, change, now);
+        self.release(inner);
+        match outcome {
             Outcome::Applied => Ok(()),
             Outcome::NotTracked | Outcome::Stale => Err(not_tracked()),
         }
@@ -340,6 +352,7 @@ impl Presence {
         for b in found.buried {
             self.track_locked(&mut inner, b.key, conn, b.user, b.meta, now);
         }
+        self.release(inner);
         match (rejoined, found.alive) {
             (0, true) => Heartbeat::Alive,
             (0, false) => Heartbeat::Unknown,
@@ -349,8 +362,7 @@ impl Presence {
 
     /// Subscribes to `key`: the current state in [`Subscription::initial`], then every event after it.
     pub fn subscribe(&self, key: &str) -> Subscription {
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let mut inner = self.lock();
+        let inner = self.lock();
         let key = inner.state.interned_key(key).unwrap_or_else(|| key.into());
         let initial = match inner.state.key(&key) {
             Some(ks) => Snapshot {
@@ -359,13 +371,14 @@ impl Presence {
             },
             None => Snapshot::default(),
         };
-        let id = inner.subs.add(key.clone(), tx);
+        // Registered before the state lock is let go: no event is missed or seen twice.
+        let (id, rx, dropped) = self.shared.fanout.add(inner, key.clone());
         let guard = Unsubscribe {
             shared: Arc::downgrade(&self.shared),
             key,
             id,
         };
-        Subscription::new(initial, rx, guard)
+        Subscription::new(initial, rx, dropped, guard)
     }
 
     /// Sends an application event to every subscriber of `key`, the sender's own subscription included
@@ -380,6 +393,7 @@ impl Presence {
             payload: Arc::new(payload),
         };
         self.commit(&mut inner, change, now);
+        self.release(inner);
     }
 
     /// Moves the cursor of `conn`'s user on `key` to `(x, y)`. `seq` is the connection's own counter:
@@ -411,7 +425,9 @@ impl Presence {
             x,
             y,
         };
-        match self.commit(&mut inner, change, now) {
+        let outcome = self.commit(&mut inner, change, now);
+        self.release(inner);
+        match outcome {
             Outcome::Applied => Ok(true),
             Outcome::Stale => Ok(false),
             Outcome::NotTracked => Err(not_tracked()),
@@ -443,10 +459,10 @@ impl Presence {
         let now = self.now();
         let mut events = Vec::new();
         let result = inner.state.sweep(now, &mut events);
-        inner.subs.dispatch(events);
         for change in &result.changes {
             self.shared.backend.publish(change);
         }
+        self.shared.fanout.dispatch(inner, events);
         SweepReport {
             expired: result.expired,
             lapsed: result.lapsed,
@@ -461,11 +477,16 @@ impl Presence {
     /// Sizes of the engine's state.
     pub fn stats(&self) -> PresenceStats {
         let inner = self.lock();
-        PresenceStats {
+        let stats = PresenceStats {
             keys: inner.state.key_count(),
             connections: inner.state.conn_count(),
-            subscriptions: inner.subs.count(),
+            subscriptions: 0,
             expired_remembered: inner.state.expired_count(),
+        };
+        drop(inner);
+        PresenceStats {
+            subscriptions: self.shared.fanout.count(),
+            ..stats
         }
     }
 
@@ -473,11 +494,18 @@ impl Presence {
         self.shared.inner.lock()
     }
 
-    /// Applies a local change, sends its events, and publishes it if it changed anything.
+    /// Lets the state lock go and sends the events produced under it (`subscription.rs`).
+    pub(crate) fn release(&self, mut inner: MutexGuard<'_, Inner>) {
+        let events = std::mem::take(&mut inner.pending);
+        self.shared.fanout.dispatch(inner, events);
+    }
+
+    /// Applies a local change, queues its events for [`Self::release`], and publishes it if it
+    /// changed anything.
     fn commit(&self, inner: &mut Inner, change: ConnChange, now: Timestamp) -> Outcome {
-        let mut events = Vec::new();
+        let mut events = std::mem::take(&mut inner.pending);
         let outcome = inner.state.apply(&change, now, &mut events);
-        inner.subs.dispatch(events);
+        inner.pending = events;
         if outcome == Outcome::Applied {
             self.shared.backend.publish(&change);
         }
@@ -488,5 +516,54 @@ impl Presence {
 impl fmt::Debug for Presence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.shared.fmt(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    fn conn(n: u128) -> ConnId {
+        ConnId::from_u128(n)
+    }
+
+    /// Two keys in different fan-out shards.
+    fn keys_in_two_shards(presence: &Presence) -> (String, String) {
+        let first = "room:0".to_owned();
+        let shard = presence.shared.fanout.shard(&first) as *const _;
+        let other = (1..)
+            .map(|i| format!("room:{i}"))
+            .find(|k| !std::ptr::eq(presence.shared.fanout.shard(k), shard))
+            .unwrap_or_default();
+        (first, other)
+    }
+
+    #[test]
+    fn a_busy_fan_out_holds_neither_the_state_nor_other_keys() {
+        let presence = Presence::new(PresenceConfig::default()).unwrap();
+        let (busy, other) = keys_in_two_shards(&presence);
+        let _watch_busy = presence.subscribe(&busy);
+        let _watch_other = presence.subscribe(&other);
+        // Hold the busy key's shard as a long fan-out would.
+        let shard = presence.shared.fanout.shard(&busy).lock();
+        let (done_tx, done_rx) = mpsc::channel();
+        let p = presence.clone();
+        let (b, o) = (busy.clone(), other.clone());
+        std::thread::spawn(move || {
+            // Another key's changes, and reads of the busy key, go through.
+            p.track(&o, conn(2), "bob", serde_json::json!({})).unwrap();
+            let _ = p.list_shared(&b);
+            done_tx.send("other").unwrap();
+            // A change of the busy key waits for its fan-out (order is kept), then goes through.
+            p.track(&b, conn(1), "ann", serde_json::json!({})).unwrap();
+            done_tx.send("busy").unwrap();
+        });
+        assert_eq!(done_rx.recv_timeout(Duration::from_secs(10)), Ok("other"));
+        assert!(done_rx.recv_timeout(Duration::from_millis(50)).is_err());
+        drop(shard);
+        assert_eq!(done_rx.recv_timeout(Duration::from_secs(10)), Ok("busy"));
+        assert_eq!(presence.count(&busy), 1);
     }
 }

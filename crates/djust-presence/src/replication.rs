@@ -32,7 +32,7 @@ impl Presence {
         let now = self.now();
         let mut events = Vec::new();
         let outcome = inner.state.apply(&change, now, &mut events);
-        inner.subs.dispatch(events);
+        self.shared.fanout.dispatch(inner, events);
         Ok(outcome == Outcome::Applied)
     }
 
@@ -43,7 +43,7 @@ impl Presence {
         let now = self.now();
         let mut events = Vec::new();
         let removed = inner.state.remove_node(node, now, &mut events);
-        inner.subs.dispatch(events);
+        self.shared.fanout.dispatch(inner, events);
         removed
     }
 
@@ -121,7 +121,7 @@ impl Presence {
         for change in changes.iter().chain(&stale) {
             inner.state.apply(change, now, &mut events);
         }
-        inner.subs.dispatch(events);
+        self.shared.fanout.dispatch(inner, events);
         Ok(keep.len())
     }
 }

@@ -103,8 +103,13 @@ async fn fifty_tasks_end_with_the_exact_expected_set() {
 #[test]
 fn threads_racing_on_one_user_leave_no_ghost() {
     // Every thread tracks and untracks connections of the same user on the same key; the user must be
-    // gone at the end, with no connection left behind.
-    let presence = Presence::new(PresenceConfig::default()).unwrap();
+    // gone at the end, with no connection left behind. The watcher reads after the fact: its queue
+    // holds the whole stream.
+    let presence = Presence::new(PresenceConfig {
+        subscriber_queue: 100_000,
+        ..PresenceConfig::default()
+    })
+    .unwrap();
     let mut watch = presence.subscribe("hot");
     std::thread::scope(|s| {
         for t in 0..8u128 {

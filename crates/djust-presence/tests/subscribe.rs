@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::sync::Barrier;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use common::{conn, default_manual, drain, kinds};
+use common::{conn, default_manual, drain, kinds, manual};
 use djust_presence::{
     EventKind, Presence, PresenceConfig, Subscription, TryRecvError, UntrackReason,
 };
@@ -62,7 +62,11 @@ async fn recv_waits_for_the_next_event_and_ends_with_the_engine() {
     assert_eq!(&*event.key, "k");
     task.await.unwrap();
     drop(presence);
-    assert!(sub.recv().await.is_none(), "no engine, no more events");
+    assert_eq!(
+        sub.recv().await,
+        Err(djust_presence::RecvError::Closed),
+        "no engine, no more events"
+    );
 }
 
 #[test]
@@ -144,7 +148,12 @@ fn replay(sub: &mut Subscription) -> BTreeSet<String> {
 fn concurrent_joins_are_neither_lost_nor_doubled_for_subscribers_arriving_midway() {
     const TRACKERS: usize = 6;
     const PER_TRACKER: u128 = 300;
-    let presence = Presence::new(PresenceConfig::default()).unwrap();
+    // Every subscriber replays the whole stream after the fact: room for all of it.
+    let presence = Presence::new(PresenceConfig {
+        subscriber_queue: 10_000,
+        ..PresenceConfig::default()
+    })
+    .unwrap();
     let start = Barrier::new(TRACKERS + 1);
     let halfway = AtomicUsize::new(0);
     let midway_subscribed = AtomicBool::new(false);
@@ -209,4 +218,41 @@ fn concurrent_joins_are_neither_lost_nor_doubled_for_subscribers_arriving_midway
     for (i, sub) in subs.iter_mut().enumerate() {
         assert_eq!(replay(sub), final_users, "subscription {i}");
     }
+}
+
+#[test]
+fn a_subscriber_that_stops_reading_is_bounded_and_told_it_lagged() {
+    let (presence, _clock) = manual(PresenceConfig {
+        subscriber_queue: 8,
+        ..PresenceConfig::default()
+    });
+    let mut slow = presence.subscribe("room");
+    let mut fast = presence.subscribe("room");
+    let mut fast_seen = 0;
+    for i in 0..50 {
+        presence
+            .track("room", conn(i), &format!("u{i}"), json!({}))
+            .unwrap();
+        fast_seen += drain(&mut fast).len();
+    }
+    // The reader that kept up saw every join; the one that did not holds only its bound.
+    assert_eq!(fast_seen, 50);
+    assert_eq!(slow.queued(), 8);
+    let first: Vec<_> = (0..8).map(|_| slow.try_recv().unwrap()).collect();
+    assert!(matches!(&first[0].kind, EventKind::Join(p) if p.id() == "u0"));
+    assert_eq!(slow.try_recv(), Err(TryRecvError::Lagged(42)));
+    // The state is intact for it to re-read, and later events arrive again.
+    assert_eq!(presence.list_shared("room").len(), 50);
+    presence.untrack("room", conn(0), UntrackReason::Clean);
+    assert!(matches!(&slow.try_recv().unwrap().kind, EventKind::Leave(p) if p.id() == "u0"));
+}
+
+#[test]
+fn a_zero_subscriber_queue_is_refused() {
+    let err = Presence::new(PresenceConfig {
+        subscriber_queue: 0,
+        ..PresenceConfig::default()
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("subscriber_queue"), "{err}");
 }

@@ -17,9 +17,43 @@ pub(crate) struct KeyedDiff {
 }
 
 /// Diffs two key lists (keys are unique within each list).
+///
+/// The common prefix and suffix are trimmed first, so the usual changes of a big list — one
+/// item joined at the end, one left from the middle — cost a scan, not a hash map of every key.
 pub(crate) fn diff_keys(old: &[u64], new: &[u64]) -> KeyedDiff {
-    if old == new {
+    let (prefix, suffix) = common_ends(old, new);
+    let old_mid = &old[prefix..old.len() - suffix];
+    let new_mid = &new[prefix..new.len() - suffix];
+    let mut d = diff_middle(old_mid, new_mid);
+    for i in &mut d.placed {
+        *i += prefix;
+    }
+    d
+}
+
+/// Lengths of the longest common prefix and (not overlapping it) suffix of `a` and `b`.
+pub(crate) fn common_ends(a: &[u64], b: &[u64]) -> (usize, usize) {
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let room = a.len().min(b.len()) - prefix;
+    let suffix = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take(room)
+        .take_while(|(x, y)| x == y)
+        .count();
+    (prefix, suffix)
+}
+
+fn diff_middle(old: &[u64], new: &[u64]) -> KeyedDiff {
+    if old.is_empty() {
         return KeyedDiff::default();
+    }
+    if new.is_empty() {
+        return KeyedDiff {
+            removed: old.to_vec(),
+            placed: Vec::new(),
+        };
     }
     let old_pos: HashMap<u64, usize> = old.iter().enumerate().map(|(i, k)| (*k, i)).collect();
     let new_set: HashMap<u64, usize> = new.iter().enumerate().map(|(i, k)| (*k, i)).collect();
@@ -121,6 +155,54 @@ mod tests {
             diff_keys(&[1, 2, 3], &[1, 2, 3, 4]).placed,
             Vec::<usize>::new()
         );
+    }
+
+    #[test]
+    fn trimmed_ends_keep_indices_and_reach_the_new_order() {
+        // A move inside a long list with equal ends: the placed index is in the whole list.
+        let old: Vec<u64> = (0..100).collect();
+        let mut new = old.clone();
+        new.swap(40, 60);
+        let d = diff_keys(&old, &new);
+        assert!(
+            d.placed.iter().all(|i| (40..=60).contains(i)),
+            "{:?}",
+            d.placed
+        );
+        assert_eq!(apply(&old, &new, &d), new);
+        // Pseudo-random edits of lists sharing ends.
+        let mut seed = 7u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            seed >> 33
+        };
+        for _ in 0..300 {
+            let old: Vec<u64> = (0..(next() % 12)).collect();
+            let mut new: Vec<u64> = old.iter().copied().filter(|_| next() % 4 != 0).collect();
+            for _ in 0..(next() % 3) {
+                let at = (next() as usize) % (new.len() + 1);
+                new.insert(at, 100 + next() % 1000);
+            }
+            new.dedup();
+            let mut seen = std::collections::HashSet::new();
+            new.retain(|k| seen.insert(*k));
+            if new.len() > 2 && next() % 2 == 0 {
+                let (a, b) = ((next() as usize) % new.len(), (next() as usize) % new.len());
+                new.swap(a, b);
+            }
+            let d = diff_keys(&old, &new);
+            assert_eq!(apply(&old, &new, &d), new, "{old:?} -> {new:?}");
+        }
+    }
+
+    #[test]
+    fn common_ends_do_not_overlap() {
+        assert_eq!(common_ends(&[1, 2, 1], &[1, 2, 1]), (3, 0));
+        assert_eq!(common_ends(&[1, 1], &[1, 1, 1]), (2, 0));
+        assert_eq!(common_ends(&[1, 2, 3], &[1, 9, 3]), (1, 1));
+        assert_eq!(common_ends(&[], &[4]), (0, 0));
     }
 
     #[test]

@@ -39,12 +39,14 @@
 
 #![warn(missing_docs)]
 
+mod cache;
 mod client;
 mod compile;
 mod error;
 mod keys;
 mod render;
 mod set;
+mod shared;
 mod state;
 mod tree;
 mod value;
@@ -53,10 +55,11 @@ pub use client::{ClientModel, ModelError, full_html};
 pub use error::{CompileError, RenderError};
 pub use render::{Output, RenderInput};
 pub use set::{Engine, MarkerParser, View};
+pub use shared::{ExceptMap, SharedList};
 pub use state::ViewState;
 pub use value::{
-    DjangoMap, ExceptMap, SharedList, djangoize, fingerprint, map_from_values,
-    map_from_values_fingerprinted, map_to_value, map_to_value_fingerprinted, to_value,
+    DjangoMap, djangoize, fingerprint, map_from_values, map_from_values_fingerprinted,
+    map_to_value, map_to_value_fingerprinted, to_value,
 };
 
 use std::sync::Arc;

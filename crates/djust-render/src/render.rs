@@ -15,11 +15,11 @@ use minijinja::{Error, ErrorKind, Value};
 use serde_json::{Map, Value as Json, json};
 
 use crate::error::RenderError;
-use crate::keys::{KeyedDiff, diff_keys};
+use crate::keys::{KeyedDiff, common_ends, diff_keys};
 use crate::set::{Engine, View};
+use crate::shared::{ItemKeys, SharedKeys, tagged};
 use crate::state::{BlockState, Item, SlotState, ViewState, mark_sent};
 use crate::tree::{Block, Loop, Slot, SlotKind};
-use crate::value::fingerprint;
 
 /// Keys are sent as JSON numbers: 53 bits fit a JavaScript number exactly.
 const KEY_MASK: u64 = (1 << 53) - 1;
@@ -73,6 +73,8 @@ impl Engine {
             statics: Map::new(),
             sent: std::mem::take(&mut state.sent),
             mark: 0,
+            depth: 0,
+            record: None,
         };
         let result = match state.root.take() {
             None => cx
@@ -155,6 +157,10 @@ struct Cx<'a> {
     sent: Vec<u64>,
     /// The first marker seen since the last reset (per loop item).
     mark: u64,
+    /// How many loop items are being rendered around the current slot (0 = top level).
+    depth: u32,
+    /// While a top-level item renders: every block whose statics its output uses.
+    record: Option<Vec<(u32, Json)>>,
 }
 
 impl Cx<'_> {
@@ -165,11 +171,22 @@ impl Cx<'_> {
     }
 
     fn need_statics(&mut self, b: &Block) {
+        let json = || Json::Array(b.statics.iter().map(|s| Json::from(&**s)).collect());
+        if let Some(record) = self.record.as_mut() {
+            record.push((b.id, json()));
+        }
         if mark_sent(&mut self.sent, b.id) {
-            self.statics.insert(
-                b.id.to_string(),
-                Json::Array(b.statics.iter().map(|s| Json::from(&**s)).collect()),
-            );
+            self.statics.insert(b.id.to_string(), json());
+        }
+    }
+
+    /// [`Self::need_statics`] for a block known by its id and statics (a cached item's).
+    fn need_cached_statics(&mut self, id: u32, statics: &Json) {
+        if let Some(record) = self.record.as_mut() {
+            record.push((id, statics.clone()));
+        }
+        if mark_sent(&mut self.sent, id) {
+            self.statics.insert(id.to_string(), statics.clone());
         }
     }
 
@@ -234,17 +251,15 @@ impl Cx<'_> {
             SlotKind::For(l) => {
                 let values = self.iter(l, ctx)?;
                 let keyed = self.keys(l, &values, ctx)?;
-                let mut out = Vec::with_capacity(values.len());
-                let mut items = Vec::with_capacity(if keep { values.len() } else { 0 });
-                for (i, v) in values.iter().enumerate() {
-                    let (dyns, mark) = self.item(l, ctx, v, i, values.len())?;
-                    out.push(json!([keyed[i].0, dyns]));
+                let n = values.len();
+                let mut out = Vec::with_capacity(n);
+                let mut items = Vec::with_capacity(if keep { n } else { 0 });
+                for (i, &(key, fp)) in keyed.iter().enumerate() {
+                    let v = values.get(i);
+                    let (dyns, mark) = self.item(l, ctx, &v, i, n, fp)?;
+                    out.push(json!([key, dyns]));
                     if keep {
-                        items.push(Item {
-                            key: keyed[i].0,
-                            fp: keyed[i].1,
-                            mark,
-                        });
+                        items.push(Item { key, fp, mark });
                     }
                 }
                 self.need_statics(&l.body);
@@ -337,20 +352,38 @@ impl Cx<'_> {
     ) -> Result<Option<Json>, RenderError> {
         let values = self.iter(l, ctx)?;
         let keyed = self.keys(l, &values, ctx)?;
-        let old: HashMap<u64, Item> = items.iter().map(|i| (i.key, *i)).collect();
         let new_keys: Vec<u64> = keyed.iter().map(|k| k.0).collect();
         let old_keys: Vec<u64> = items.iter().map(|i| i.key).collect();
         let KeyedDiff { removed, placed } = diff_keys(&old_keys, &new_keys);
         let placed: HashSet<usize> = placed.into_iter().collect();
+        // The old item of a new key: by position in the common prefix and suffix (a big list
+        // usually changes in one place), by a map of the middle's keys otherwise.
+        let (prefix, suffix) = common_ends(&old_keys, &new_keys);
+        let middle: HashMap<u64, Item> = items[prefix..items.len() - suffix]
+            .iter()
+            .map(|i| (i.key, *i))
+            .collect();
+        let (n_old, n_new) = (items.len(), values.len());
+        let old_of = |i: usize, key: u64| -> Option<Item> {
+            if i < prefix {
+                Some(items[i])
+            } else if i >= n_new - suffix {
+                Some(items[i + n_old - n_new])
+            } else {
+                middle.get(&key).copied()
+            }
+        };
         let mut ins = Vec::new();
         let mut upd = Vec::new();
-        let mut next = Vec::with_capacity(values.len());
-        for (i, v) in values.iter().enumerate() {
-            let (key, fp) = keyed[i];
-            let prev = old.get(&key);
+        let mut next = Vec::with_capacity(n_new);
+        for (i, &(key, fp)) in keyed.iter().enumerate() {
+            let prev = old_of(i, key);
+            let prev = prev.as_ref();
             let changed = prev.is_none_or(|p| p.fp != fp);
             let (dyns, mark) = if changed {
-                let (d, m) = self.item(l, ctx, v, i, values.len())?;
+                // Only a changed item is looked at (a shared list's are not even copied).
+                let v = values.get(i);
+                let (d, m) = self.item(l, ctx, &v, i, n_new, fp)?;
                 (Some(d), m)
             } else {
                 (None, prev.map_or(0, |p| p.mark))
@@ -389,8 +422,46 @@ impl Cx<'_> {
         Ok(Some(Json::Object(diff)))
     }
 
-    /// One item's dynamics (its body rendered in the item's scope) and its first marker.
+    /// One item's dynamics (its body rendered in the item's scope) and its first marker; a
+    /// top-level item whose fingerprint `fp` another connection rendered already is copied
+    /// from the shared cache (`cache.rs`).
     fn item(
+        &mut self,
+        l: &Loop,
+        ctx: &Value,
+        v: &Value,
+        i: usize,
+        n: usize,
+        fp: u64,
+    ) -> Result<(Vec<Json>, u64), RenderError> {
+        if self.depth > 0 {
+            return self.render_item(l, ctx, v, i, n);
+        }
+        let key = mix(fp, u64::from(l.body.id));
+        if let Some(hit) = self.engine.items.get(key) {
+            for (id, statics) in &hit.nested {
+                self.need_cached_statics(*id, statics);
+            }
+            return Ok((hit.dyns.clone(), hit.mark));
+        }
+        self.depth += 1;
+        let outer = self.record.replace(Vec::new());
+        let rendered = self.render_item(l, ctx, v, i, n);
+        self.depth -= 1;
+        let nested = std::mem::replace(&mut self.record, outer).unwrap_or_default();
+        let (dyns, mark) = rendered?;
+        self.engine.items.insert(
+            key,
+            Arc::new(crate::cache::CachedItem {
+                dyns: dyns.clone(),
+                mark,
+                nested,
+            }),
+        );
+        Ok((dyns, mark))
+    }
+
+    fn render_item(
         &mut self,
         l: &Loop,
         ctx: &Value,
@@ -453,49 +524,52 @@ impl Cx<'_> {
         Ok(merge_maps([Value::from_iter(vars), ctx.clone()]))
     }
 
-    fn iter(&self, l: &Loop, ctx: &Value) -> Result<Vec<Value>, RenderError> {
+    /// The loop's items: a shared list as it is (with its keys), anything else collected.
+    fn iter(&self, l: &Loop, ctx: &Value) -> Result<Items, RenderError> {
         let v = self.engine.eval(l.iter, ctx)?;
         if v.is_undefined() || v.is_none() {
-            return Ok(Vec::new());
+            return Ok(Items::Owned(Vec::new()));
         }
-        Ok(v.try_iter()
+        if let Some(keys) = SharedKeys::of(&v) {
+            let len = v.len().unwrap_or(0);
+            return Ok(Items::Shared { list: v, keys, len });
+        }
+        let items = v
+            .try_iter()
             .map_err(|e| self.engine.error(l.iter, e))?
-            .collect())
+            .collect();
+        Ok(Items::Owned(items))
     }
 
     /// `(key, fingerprint)` per item. Keys: the first of a tuple (`for k, v in m.items`), the
     /// item's `id`, its rendered `dj-key`, or its content; on a duplicate, the positions.
-    fn keys(
-        &self,
-        l: &Loop,
-        values: &[Value],
-        ctx: &Value,
-    ) -> Result<Vec<(u64, u64)>, RenderError> {
+    fn keys(&self, l: &Loop, values: &Items, ctx: &Value) -> Result<Vec<(u64, u64)>, RenderError> {
         let outer = self.outer_fp(l);
         let n = values.len();
         let mut out = Vec::with_capacity(n);
-        for (i, v) in values.iter().enumerate() {
-            let fp_v = fingerprint(v);
+        for i in 0..n {
+            // A shared list's items were looked into once, for every viewer.
+            let ik = values.keys(i);
+            let fp_v = ik.fp;
             let key = if l.targets.len() > 1 {
-                v.get_item_by_index(0)
-                    .map_or(fp_v, |k| tagged(1, fingerprint(&k)))
-            } else if let Some(id) = v.get_attr("id").ok().filter(|id| !id.is_undefined()) {
-                tagged(2, fingerprint(&id))
+                ik.first
+            } else if let Some(id) = ik.id {
+                id
             } else if let Some(slot) = l.key_slot {
                 let SlotKind::Emit { emit, .. } = l.body.slots[slot].kind else {
                     unreachable!("key_slot points at an emit slot")
                 };
-                let scope = self.scope(l, ctx, v, i, n)?;
+                let scope = self.scope(l, ctx, &values.get(i), i, n)?;
                 tagged(3, hash_str(&self.engine.emit(emit, &scope)?))
             } else {
                 tagged(4, fp_v)
             };
-            let mut h = std::hash::DefaultHasher::new();
-            (fp_v, outer).hash(&mut h);
+            // Inputs are hashes already: mixing them is enough (and N times cheaper).
+            let mut fp = mix(fp_v, outer);
             if l.uses_loop {
-                (i, n).hash(&mut h);
+                fp = mix(fp, mix(i as u64, n as u64));
             }
-            out.push((key & KEY_MASK, h.finish()));
+            out.push((key & KEY_MASK, fp));
         }
         let mut seen = HashSet::with_capacity(n);
         if !out.iter().all(|(k, _)| seen.insert(*k)) {
@@ -542,10 +616,52 @@ impl Cx<'_> {
     }
 }
 
-fn tagged(tag: u8, h: u64) -> u64 {
-    let mut hasher = std::hash::DefaultHasher::new();
-    (tag, h).hash(&mut hasher);
-    hasher.finish()
+/// A loop's items: a shared list is left as it is — an item is only fetched when it must be
+/// rendered, and its keys come precomputed — anything else is collected.
+enum Items {
+    Owned(Vec<Value>),
+    Shared {
+        list: Value,
+        keys: SharedKeys,
+        len: usize,
+    },
+}
+
+impl Items {
+    fn len(&self) -> usize {
+        match self {
+            Self::Owned(v) => v.len(),
+            Self::Shared { len, .. } => *len,
+        }
+    }
+
+    fn get(&self, i: usize) -> Value {
+        match self {
+            Self::Owned(v) => v.get(i).cloned().unwrap_or_default(),
+            Self::Shared { list, .. } => list.get_item_by_index(i).unwrap_or_default(),
+        }
+    }
+
+    fn keys(&self, i: usize) -> ItemKeys {
+        match self {
+            Self::Owned(v) => v
+                .get(i)
+                .map(ItemKeys::of)
+                .unwrap_or_else(|| ItemKeys::of(&Value::UNDEFINED)),
+            Self::Shared { keys, list, .. } => match keys.get(i) {
+                Some(k) => *k,
+                None => ItemKeys::of(&list.get_item_by_index(i).unwrap_or_default()),
+            },
+        }
+    }
+}
+
+/// Combines two 64-bit hashes (splitmix64's finaliser over `a` and a rotated `b`).
+fn mix(a: u64, b: u64) -> u64 {
+    let mut z = a ^ b.rotate_left(29).wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 fn hash_str(s: &str) -> u64 {

@@ -21,6 +21,8 @@ pub struct Engine {
     views: HashMap<String, Arc<Block>>,
     blocks: usize,
     marker: MarkerParser,
+    /// Loop items rendered by one connection, reused by the others (`cache.rs`).
+    pub(crate) items: crate::cache::ItemCache,
 }
 
 /// Turns the value of a `dj-cursor="…"` attribute into a number the caller recognises
@@ -118,6 +120,7 @@ impl Engine {
             views: compiled,
             blocks: sources.next_block as usize,
             marker: default_marker,
+            items: crate::cache::ItemCache::default(),
         })
     }
 

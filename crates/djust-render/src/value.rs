@@ -3,11 +3,13 @@
 //! [`fingerprint`] tells whether a value changed without rendering it.
 
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use minijinja::value::{Enumerator, Object, ObjectRepr};
 use minijinja::{Error, ErrorKind, State, Value};
 use serde_json::{Map, Value as Json};
+
+use crate::shared::{ExceptList, ExceptMap, SharedList};
 
 /// A JSON object exposed to templates.
 ///
@@ -20,21 +22,52 @@ pub struct DjangoMap {
     /// A fingerprint computed when the map was built (shared snapshots), so comparing it
     /// costs nothing; `None` = hash the entries.
     fp: Option<u64>,
+    /// `items`, built once: a [`SharedList`] of `[key, value]` pairs whose item keys are
+    /// computed once for every render that loops over it (`for k, v in map.items`).
+    items: OnceLock<Value>,
+    /// This map's keys as a loop item, computed once (a presence record is an item of every
+    /// snapshot's list until it changes).
+    item_keys: OnceLock<crate::shared::ItemKeys>,
 }
 
 impl DjangoMap {
+    fn new(entries: indexmap::IndexMap<Arc<str>, Value>, fp: Option<u64>) -> Self {
+        Self {
+            entries,
+            fp,
+            items: OnceLock::new(),
+            item_keys: OnceLock::new(),
+        }
+    }
+
     /// The entries' fingerprint.
     pub fn fingerprint(&self) -> u64 {
         self.fp.unwrap_or_else(|| hash_entries(&self.entries))
     }
 
+    /// The `items` list (built on first use, then shared).
+    pub(crate) fn items(&self) -> &Value {
+        self.items.get_or_init(|| {
+            SharedList::new_value(
+                self.entries
+                    .iter()
+                    .map(|(k, v)| Value::from(vec![Value::from(k.clone()), v.clone()]))
+                    .collect(),
+            )
+        })
+    }
+
+    pub(crate) fn item_keys(&self) -> &OnceLock<crate::shared::ItemKeys> {
+        &self.item_keys
+    }
+
+    pub(crate) fn entries(&self) -> &indexmap::IndexMap<Arc<str>, Value> {
+        &self.entries
+    }
+
     fn accessor(&self, name: &str) -> Option<Value> {
         let list: Vec<Value> = match name {
-            "items" => self
-                .entries
-                .iter()
-                .map(|(k, v)| Value::from(vec![Value::from(k.clone()), v.clone()]))
-                .collect(),
+            "items" => return Some(self.items().clone()),
             "keys" => self
                 .entries
                 .keys()
@@ -116,7 +149,7 @@ pub fn map_to_value(map: &Map<String, Json>) -> Value {
         .iter()
         .map(|(k, v)| (Arc::from(k.as_str()), to_value(v)))
         .collect();
-    Value::from_object(DjangoMap { entries, fp: None })
+    Value::from_object(DjangoMap::new(entries, None))
 }
 
 /// Makes any template value Django-compatible: every map (at any depth) becomes a
@@ -141,7 +174,7 @@ pub fn djangoize(v: Value) -> Value {
                     (name, djangoize(item))
                 })
                 .collect();
-            Value::from_object(DjangoMap { entries, fp: None })
+            Value::from_object(DjangoMap::new(entries, None))
         }
         minijinja::value::ValueKind::Seq => match v.try_iter() {
             Ok(items) => Value::from(items.map(djangoize).collect::<Vec<_>>()),
@@ -151,131 +184,9 @@ pub fn djangoize(v: Value) -> Value {
     }
 }
 
-/// A list shared by many renders (a presence snapshot): built once, with its fingerprint,
-/// so that N viewers neither copy nor hash it.
-#[derive(Debug)]
-pub struct SharedList {
-    items: Vec<Value>,
-    fp: u64,
-}
-
-impl SharedList {
-    /// Wraps `items` (each ideally a [`map_to_value_fingerprinted`] map) as a list value.
-    pub fn new_value(items: Vec<Value>) -> Value {
-        let mut h = hasher();
-        2u8.hash(&mut h);
-        for item in &items {
-            fingerprint(item).hash(&mut h);
-        }
-        Value::from_object(SharedList {
-            items,
-            fp: h.finish(),
-        })
-    }
-}
-
-impl Object for SharedList {
-    fn repr(self: &Arc<Self>) -> ObjectRepr {
-        ObjectRepr::Seq
-    }
-
-    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let i = usize::try_from(key.as_i64()?).ok()?;
-        self.items.get(i).cloned()
-    }
-
-    fn enumerate(self: &Arc<Self>) -> Enumerator {
-        Enumerator::Seq(self.items.len())
-    }
-
-    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
-        Some(self.items.len())
-    }
-}
-
-/// A shared [`DjangoMap`] seen without one of its keys (another user's view of a cursors map
-/// that leaves out the viewer's own): built in O(1) per viewer, the map itself is not copied.
-#[derive(Debug)]
-pub struct ExceptMap {
-    map: Value,
-    except: Arc<str>,
-}
-
-impl ExceptMap {
-    /// `map` (a [`DjangoMap`] value) without the entry `except`. Any other value is returned
-    /// unchanged.
-    pub fn new_value(map: Value, except: &str) -> Value {
-        match map.downcast_object_ref::<DjangoMap>() {
-            Some(m) if m.entries.contains_key(except) => Value::from_object(ExceptMap {
-                map,
-                except: Arc::from(except),
-            }),
-            _ => map,
-        }
-    }
-
-    fn inner(&self) -> &DjangoMap {
-        // `new_value` only builds an ExceptMap around a DjangoMap.
-        self.map
-            .downcast_object_ref::<DjangoMap>()
-            .unwrap_or_else(|| unreachable!("ExceptMap wraps a DjangoMap"))
-    }
-
-    fn visible(&self) -> impl Iterator<Item = (&Arc<str>, &Value)> {
-        self.inner()
-            .entries
-            .iter()
-            .filter(|(k, _)| **k != self.except)
-    }
-}
-
-impl Object for ExceptMap {
-    fn repr(self: &Arc<Self>) -> ObjectRepr {
-        ObjectRepr::Map
-    }
-
-    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let name = key.as_str()?;
-        if *name == *self.except {
-            return None;
-        }
-        if let Some(v) = self.inner().entries.get(name) {
-            return Some(v.clone());
-        }
-        let list: Vec<Value> = match name {
-            "items" => self
-                .visible()
-                .map(|(k, v)| Value::from(vec![Value::from(k.clone()), v.clone()]))
-                .collect(),
-            "keys" => self
-                .visible()
-                .map(|(k, _)| Value::from(k.clone()))
-                .collect(),
-            "values" => self.visible().map(|(_, v)| v.clone()).collect(),
-            _ => return None,
-        };
-        Some(Value::from(list))
-    }
-
-    fn enumerate(self: &Arc<Self>) -> Enumerator {
-        Enumerator::Values(
-            self.visible()
-                .map(|(k, _)| Value::from(k.clone()))
-                .collect(),
-        )
-    }
-
-    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
-        Some(self.inner().entries.len().saturating_sub(1))
-    }
-}
-
 /// A map value of already converted entries.
 pub fn map_from_values(entries: Vec<(Arc<str>, Value)>) -> Value {
-    Value::from_object(DjangoMap {
-        entries: entries.into_iter().collect(),
-        fp: None,
-    })
+    Value::from_object(DjangoMap::new(entries.into_iter().collect(), None))
 }
 
 /// A map value of already converted entries, with its fingerprint computed now (for maps
@@ -283,10 +194,7 @@ pub fn map_from_values(entries: Vec<(Arc<str>, Value)>) -> Value {
 pub fn map_from_values_fingerprinted(entries: Vec<(Arc<str>, Value)>) -> Value {
     let entries: indexmap::IndexMap<Arc<str>, Value> = entries.into_iter().collect();
     let fp = hash_entries(&entries);
-    Value::from_object(DjangoMap {
-        entries,
-        fp: Some(fp),
-    })
+    Value::from_object(DjangoMap::new(entries, Some(fp)))
 }
 
 /// A JSON object as a [`DjangoMap`] value that carries its fingerprint: for values shared by
@@ -297,10 +205,7 @@ pub fn map_to_value_fingerprinted(map: &Map<String, Json>) -> Value {
         .map(|(k, v)| (Arc::from(k.as_str()), to_value(v)))
         .collect();
     let fp = hash_entries(&entries);
-    Value::from_object(DjangoMap {
-        entries,
-        fp: Some(fp),
-    })
+    Value::from_object(DjangoMap::new(entries, Some(fp)))
 }
 
 fn hash_entries(entries: &indexmap::IndexMap<Arc<str>, Value>) -> u64 {
@@ -312,7 +217,7 @@ fn hash_entries(entries: &indexmap::IndexMap<Arc<str>, Value>) -> u64 {
     h.finish()
 }
 
-fn hasher() -> std::hash::DefaultHasher {
+pub(crate) fn hasher() -> std::hash::DefaultHasher {
     std::hash::DefaultHasher::new()
 }
 
@@ -323,12 +228,13 @@ pub fn fingerprint(v: &Value) -> u64 {
         return m.fp.unwrap_or_else(|| hash_entries(&m.entries));
     }
     if let Some(l) = v.downcast_object_ref::<SharedList>() {
-        return l.fp;
+        return l.fingerprint();
     }
     if let Some(e) = v.downcast_object_ref::<ExceptMap>() {
-        let mut h = hasher();
-        (3u8, fingerprint(&e.map), &*e.except).hash(&mut h);
-        return h.finish();
+        return e.fingerprint();
+    }
+    if let Some(e) = v.downcast_object_ref::<ExceptList>() {
+        return e.fingerprint();
     }
     if v.kind() == minijinja::value::ValueKind::Seq
         && let Ok(iter) = v.try_iter()

@@ -67,6 +67,76 @@ fn random_changes_round_trip_byte_for_byte() {
     }
 }
 
+/// The context as the runtime builds it for presence: `users` a [`SharedList`] of
+/// fingerprinted maps, `cursors` a fingerprinted map seen without the viewer's own entry.
+fn render_shared(engine: &Engine, ctx: &Json, viewer: &str, state: &mut ViewState) -> Output {
+    use djust_render::{ExceptMap, SharedList, fingerprint, map_from_values, to_value};
+    use std::sync::Arc;
+    let map = ctx.as_object().unwrap();
+    let mut values: Vec<(Arc<str>, minijinja::Value)> = Vec::new();
+    for (k, v) in map {
+        let value = match k.as_str() {
+            "users" => SharedList::new_value(
+                v.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|u| djust_render::map_to_value_fingerprinted(u.as_object().unwrap()))
+                    .collect(),
+            ),
+            "cursors" => ExceptMap::new_value(
+                djust_render::map_to_value_fingerprinted(v.as_object().unwrap()),
+                viewer,
+            ),
+            _ => to_value(v),
+        };
+        values.push((Arc::from(k.as_str()), value));
+    }
+    let mut entries: Vec<(Arc<str>, u64)> = values
+        .iter()
+        .map(|(k, v)| (k.clone(), fingerprint(v)))
+        .collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    let root = map_from_values(values);
+    engine
+        .render(
+            &engine.view("t.html").unwrap(),
+            RenderInput {
+                root: &root,
+                entries: &entries,
+            },
+            state,
+        )
+        .unwrap()
+}
+
+#[test]
+fn shared_snapshots_round_trip_byte_for_byte() {
+    let engine = Engine::new(env(), ["t.html"]).unwrap();
+    let reference = env();
+    for seed in 0..40 {
+        let mut rng = StdRng::seed_from_u64(1000 + seed);
+        let mut next_id = 0;
+        let mut ctx = empty_context();
+        let mut state = ViewState::new();
+        let mut client = ClientModel::new();
+        for step in 0..150 {
+            random_change(&mut rng, &mut ctx, &mut next_id);
+            let out = render_shared(&engine, &ctx, "user_0", &mut state);
+            apply(&mut client, &out);
+            let mut want = ctx.clone();
+            want["cursors"]
+                .as_object_mut()
+                .unwrap()
+                .shift_remove("user_0");
+            assert_eq!(
+                client.html().unwrap(),
+                expected(&reference, "t.html", &want),
+                "seed {seed} step {step}"
+            );
+        }
+    }
+}
+
 #[test]
 fn a_join_in_a_big_room_sends_one_item() {
     let engine = Engine::new(env(), ["t.html"]).unwrap();
@@ -232,4 +302,38 @@ fn comparisons_and_attribute_chains_compile() {
     let ctx = json!({"page": {"count": 2}, "a": {"b": {"c": "q"}}, "z": 1});
     apply(&mut client, &render(&engine, "cmp.html", &ctx, &mut state));
     assert_eq!(client.html().unwrap(), "many|qy|t|5|a|25bc2|4!1-1");
+}
+
+/// Items rendered by one viewer are reused by the others (`cache.rs`): several viewers of one
+/// engine, whose loop bodies read a per-viewer entry (`me`), their position (`loop.index`) and,
+/// in a nested loop, the outer item (`u.name`), each still get exactly their own page.
+#[test]
+fn viewers_sharing_rendered_items_each_get_their_own_page() {
+    const T: &str = "<ul>{% for u in users %}<li dj-key=\"{{ u.id }}\">{{ loop.index }}{% if u.id == me %}(you){% endif %}{% for t in u.tags %}<em>{{ u.name }}:{{ t }}</em>{% endfor %}</li>{% endfor %}</ul>";
+    let make_env = || {
+        let mut env = env();
+        env.add_template("v.html", T).unwrap();
+        env
+    };
+    let engine = Engine::new(make_env(), ["v.html"]).unwrap();
+    let reference = make_env();
+    let mut rng = StdRng::seed_from_u64(77);
+    let mut next_id = 0;
+    let mut ctx = empty_context();
+    let mut viewers: Vec<(ViewState, ClientModel)> = (0..3)
+        .map(|_| (ViewState::new(), ClientModel::new()))
+        .collect();
+    for step in 0..300 {
+        random_change(&mut rng, &mut ctx, &mut next_id);
+        for (me, (state, client)) in viewers.iter_mut().enumerate() {
+            let mut mine = ctx.clone();
+            mine["me"] = json!(me);
+            apply(client, &render(&engine, "v.html", &mine, state));
+            assert_eq!(
+                client.html().unwrap(),
+                expected(&reference, "v.html", &mine),
+                "viewer {me} step {step}"
+            );
+        }
+    }
 }

@@ -1,4 +1,6 @@
-//! `cursor-storm`: R rooms x U users, everyone moving the cursor at H Hz for T s.
+//! `cursor-storm`: R rooms x U users, everyone moving the cursor at H Hz for T s; with
+//! `--crowd N`, one more room of N users next to them, reported apart (`crowd`), so the R
+//! rooms' figures show what a big room costs its neighbours.
 
 use std::time::Duration;
 
@@ -12,7 +14,7 @@ use crate::cli::CursorStormArgs;
 use crate::client::{ClientSpec, RunShared, Seat};
 use crate::error::BenchError;
 use crate::procfs::Proc;
-use crate::setup::{arrive, ensure_rooms, user_name};
+use crate::setup::{arrive, user_name};
 
 /// Runs the scenario and returns its JSON report.
 pub(crate) async fn run(args: CursorStormArgs) -> Result<Value, BenchError> {
@@ -26,16 +28,34 @@ pub(crate) async fn run(args: CursorStormArgs) -> Result<Value, BenchError> {
     if movers == 0 {
         return Err(BenchError::Params("--movers must be at least 1".into()));
     }
+    let crowd_movers = args.crowd_movers.unwrap_or(args.crowd).min(args.crowd);
     let stage = Stage::single(c).await?;
-    let rooms = ensure_rooms(&stage.target, args.rooms).await?;
-    let n = args.rooms * args.users;
+    let rooms = stage
+        .rooms(args.rooms + usize::from(args.crowd > 0))
+        .await?;
+    // The measured rooms' clients first, then the crowd's (room index `args.rooms`).
+    let measured = args.rooms * args.users;
+    let n = measured + args.crowd;
     let id = run_id();
     let members: Vec<Member> = (0..n)
-        .map(|g| Member {
-            room: g / args.users,
-            index: g % args.users,
+        .map(|g| match g.checked_sub(measured) {
+            None => Member {
+                room: g / args.users,
+                index: g % args.users,
+            },
+            Some(i) => Member {
+                room: args.rooms,
+                index: i,
+            },
         })
         .collect();
+    let size_of = |room: usize| {
+        if room < args.rooms {
+            args.users
+        } else {
+            args.crowd
+        }
+    };
     let pages: Vec<String> = members
         .iter()
         .map(|m| format!("/doc/{}", rooms[m.room]))
@@ -48,8 +68,8 @@ pub(crate) async fn run(args: CursorStormArgs) -> Result<Value, BenchError> {
         arrival(c),
     )
     .await?;
-    let logs: Vec<_> = (0..args.rooms)
-        .map(|_| room_log(args.users, args.hz, args.secs))
+    let logs: Vec<_> = (0..rooms.len())
+        .map(|r| room_log(size_of(r), args.hz, args.secs))
         .collect();
     let specs = members
         .iter()
@@ -63,10 +83,14 @@ pub(crate) async fn run(args: CursorStormArgs) -> Result<Value, BenchError> {
             seat: Some(Seat {
                 log: logs[m.room].clone(),
                 index: m.index,
-                peers: (args.users - 1) as u64,
+                peers: size_of(m.room).saturating_sub(1) as u64,
                 classes: Vec::new(),
                 phase: phase_of(g),
-                moves: m.index < movers,
+                moves: if m.room < args.rooms {
+                    m.index < movers
+                } else {
+                    m.index < crowd_movers
+                },
             }),
         })
         .collect();
@@ -83,13 +107,13 @@ pub(crate) async fn run(args: CursorStormArgs) -> Result<Value, BenchError> {
             first_error: run.first_error().unwrap_or_default(),
         });
     }
-    let room_size = u32::try_from(args.users).unwrap_or(u32::MAX);
+    let shown = |g: usize| u32::try_from(size_of(members[g].room)).ok();
     if crowd
-        .wait_counts(|_| Some(room_size), Duration::from_secs(30))
+        .wait_counts(shown, Duration::from_secs(30))
         .await
         .is_none()
     {
-        progress!("not every client shows {room_size} present; measuring anyway");
+        progress!("not every client shows its room's size; measuring anyway");
     }
     crowd
         .wait_quiet(Duration::from_millis(300), Duration::from_secs(10))
@@ -98,9 +122,13 @@ pub(crate) async fn run(args: CursorStormArgs) -> Result<Value, BenchError> {
     let pids: Vec<u32> = stage.pid.into_iter().collect();
     let load = run_load(&crowd, args.hz, args.secs, args.drain, &pids, c.threads).await;
     let outcomes = crowd.finish().await;
-    let pairs = tally(&outcomes, &members, 1, |_, _| 0);
+    let pairs = tally(&outcomes[..measured], &members[..measured], 1, |_, _| 0);
+    let crowd_pairs = tally(&outcomes[measured..], &members[measured..], 1, |_, _| 0);
     let errors = ErrorReport::of(&run, &outcomes, |_| false);
-    let moves: u64 = outcomes.iter().map(|o| u64::from(o.moves_sent)).sum();
+    let moves: u64 = outcomes[..measured]
+        .iter()
+        .map(|o| u64::from(o.moves_sent))
+        .sum();
 
     let mut r = header(
         "cursor-storm",
@@ -108,6 +136,7 @@ pub(crate) async fn run(args: CursorStormArgs) -> Result<Value, BenchError> {
         json!({
             "rooms": args.rooms, "users": args.users, "movers": movers, "hz": args.hz, "secs": args.secs,
             "drain": args.drain, "anon": c.anon, "page_get": !c.no_page,
+            "crowd": args.crowd, "crowd_movers": crowd_movers,
         }),
     );
     r.insert("server".into(), stage.describe());
@@ -122,6 +151,10 @@ pub(crate) async fn run(args: CursorStormArgs) -> Result<Value, BenchError> {
             _ => None,
         }),
     );
+    if args.crowd > 0 {
+        // The measured rooms' figures above leave the crowd out; its own pairs are here.
+        r.insert("crowd".into(), crowd_pairs[0].json());
+    }
     r.insert("frames_by_type".into(), json!(frame_types(&outcomes)));
     errors.fields(&mut r);
     Ok(Value::Object(r))

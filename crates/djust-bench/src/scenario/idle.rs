@@ -10,7 +10,7 @@ use crate::cli::IdleArgs;
 use crate::client::{ClientSpec, RunShared};
 use crate::error::BenchError;
 use crate::procfs::{Proc, round3};
-use crate::setup::{arrive, ensure_rooms, user_name};
+use crate::setup::{arrive, user_name};
 
 /// Runs the scenario and returns its JSON report.
 pub(crate) async fn run(args: IdleArgs) -> Result<Value, BenchError> {
@@ -23,7 +23,7 @@ pub(crate) async fn run(args: IdleArgs) -> Result<Value, BenchError> {
     let n = args.connections;
     let k = args.room_size;
     let stage = Stage::single(c).await?;
-    let rooms = ensure_rooms(&stage.target, n.div_ceil(k)).await?;
+    let rooms = stage.rooms(n.div_ceil(k)).await?;
     let pages: Vec<String> = (0..n).map(|g| format!("/doc/{}", rooms[g / k])).collect();
     let id = run_id();
     progress!("{n} users arrive over HTTP");

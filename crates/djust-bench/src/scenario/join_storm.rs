@@ -12,7 +12,7 @@ use crate::cli::JoinStormArgs;
 use crate::client::{ClientSpec, RunShared};
 use crate::error::BenchError;
 use crate::procfs::round3;
-use crate::setup::{arrive, ensure_rooms, user_name};
+use crate::setup::{arrive, user_name};
 
 /// Runs the scenario and returns its JSON report.
 pub(crate) async fn run(args: JoinStormArgs) -> Result<Value, BenchError> {
@@ -22,7 +22,7 @@ pub(crate) async fn run(args: JoinStormArgs) -> Result<Value, BenchError> {
     }
     let n = args.users;
     let stage = Stage::single(c).await?;
-    let room = ensure_rooms(&stage.target, 1).await?[0];
+    let room = stage.rooms(1).await?[0];
     let path = format!("/doc/{room}");
     let id = run_id();
     progress!("{n} users arrive over HTTP");

@@ -117,6 +117,16 @@ impl Stage {
         })
     }
 
+    /// `n` rooms (documents): made directly in the database when the bench started the server
+    /// (the app limits document creation per user and per minute, which a benchmark of 1000
+    /// rooms would hit), else created over the WebSocket like a user would.
+    pub async fn rooms(&self, n: usize) -> Result<Vec<i64>, BenchError> {
+        if !self.servers.is_empty() {
+            crate::setup::seed_rooms(&self.scratch.path().join("bench.sqlite3"), n).await?;
+        }
+        crate::setup::ensure_rooms(&self.target, n).await
+    }
+
     /// How the report describes the server.
     pub fn describe(&self) -> Value {
         json!({

@@ -3,14 +3,14 @@
 
 use std::sync::Arc;
 
-use djust_presence::{EventKind, PresenceEvent, Subscription};
+use djust_presence::{EventKind, PresenceEvent, RecvError, Subscription, TryRecvError};
 
 use super::{Flow, Live};
 use crate::conn::io::Transport;
 use crate::view::LiveView;
 
 /// The next event of `sub`, or never if there is no subscription (a disabled `select!` arm).
-pub(super) async fn recv(sub: &mut Option<Subscription>) -> Option<Arc<PresenceEvent>> {
+pub(super) async fn recv(sub: &mut Option<Subscription>) -> Result<Arc<PresenceEvent>, RecvError> {
     match sub {
         Some(sub) => sub.recv().await,
         None => std::future::pending().await,
@@ -31,19 +31,28 @@ impl<V: LiveView, T: Transport> Live<V, T> {
 
     /// One event woke the loop: handle it and arm the render; the rest of the tick's events
     /// are drained at the deadline.
-    pub(super) fn on_presence(&mut self, event: Option<Arc<PresenceEvent>>) -> Flow {
+    pub(super) fn on_presence(&mut self, event: Result<Arc<PresenceEvent>, RecvError>) -> Flow {
         match event {
-            Some(event) => {
+            Ok(event) => {
                 if self.handle_presence(&event) {
                     self.mark_dirty();
                 } else {
                     self.arm();
                 }
             }
+            Err(RecvError::Lagged(missed)) => self.lagged(missed),
             // The engine is gone (shutdown): stop polling.
-            None => self.presence_sub = None,
+            Err(RecvError::Closed) => self.presence_sub = None,
         }
         Flow::Continue
+    }
+
+    /// The subscription's queue overflowed (this connection fell behind its room): the missed
+    /// events are not replayed — the render reads the current listing and cursors, which are the
+    /// truth — and the join/leave hooks of the missed events do not run.
+    fn lagged(&mut self, missed: u64) {
+        tracing::debug!(conn = %self.socket.conn_id(), missed, "djust: presence events dropped; re-rendering from the current state");
+        self.mark_dirty();
     }
 
     /// Handles the events queued during the tick, at most as many as were queued when the
@@ -55,7 +64,14 @@ impl<V: LiveView, T: Transport> Live<V, T> {
             return;
         };
         for _ in 0..MAX_DRAIN {
-            let Ok(event) = sub.try_recv() else { break };
+            let event = match sub.try_recv() {
+                Ok(event) => event,
+                Err(TryRecvError::Lagged(missed)) => {
+                    self.lagged(missed);
+                    continue;
+                }
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+            };
             if self.handle_presence(&event) {
                 self.dirty = true;
             }
