@@ -53,8 +53,9 @@ async fn list_socket(target: &Target) -> Result<(Ws, BTreeSet<i64>), BenchError>
 ///
 /// # Errors
 /// [`BenchError::Ws`] if the list cannot be mounted or a creation is refused.
-/// Makes sure the database at `db` (the server's, started by the bench) has `n` documents.
-pub async fn seed_rooms(db: &std::path::Path, n: usize) -> Result<(), BenchError> {
+/// Makes sure the database at `db` (the server's, started by the bench) has `n` documents;
+/// returns the first `n` ids.
+pub async fn seed_rooms(db: &std::path::Path, n: usize) -> Result<Vec<i64>, BenchError> {
     let err = |e: collab::db::DbError| BenchError::Ws {
         what: "seeding documents".into(),
         detail: e.to_string(),
@@ -66,7 +67,8 @@ pub async fn seed_rooms(db: &std::path::Path, n: usize) -> Result<(), BenchError
             .await
             .map_err(err)?;
     }
-    Ok(())
+    let docs = db.documents().await.map_err(err)?;
+    Ok(docs.into_iter().take(n).map(|d| d.id).collect())
 }
 
 pub async fn ensure_rooms(target: &Target, n: usize) -> Result<Vec<i64>, BenchError> {

@@ -99,10 +99,11 @@ pub(crate) enum ServerFrame<'a> {
 }
 
 /// One cursor move of the fast path: the element `[dj-cursor="<id>"]` moves to `x`, `y`
-/// (CSS `left` / `top` in pixels). Serialized as `["<id>", x, y]`.
-#[derive(Debug, Clone, PartialEq)]
+/// (CSS `left` / `top` in pixels). Serialized as `["<id>", x, y]`, the id being
+/// `crate::presence::format_dom_id(hash)`, written without an allocation.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct CursorMove {
-    pub(crate) id: std::sync::Arc<str>,
+    pub(crate) hash: u64,
     pub(crate) x: f64,
     pub(crate) y: f64,
 }
@@ -110,8 +111,9 @@ pub(crate) struct CursorMove {
 impl Serialize for CursorMove {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeTuple;
+        let id = crate::presence::DomIdBuf::new(self.hash);
         let mut t = s.serialize_tuple(3)?;
-        t.serialize_element(&*self.id)?;
+        t.serialize_element(id.as_str())?;
         t.serialize_element(&crate::presence::Coord(self.x))?;
         t.serialize_element(&crate::presence::Coord(self.y))?;
         t.end()
@@ -200,12 +202,12 @@ mod tests {
         assert_eq!(f.to_json(), r#"{"t":"patch","ver":2,"diff":{"3":"x"}}"#);
         let moves = [
             CursorMove {
-                id: "7".into(),
+                hash: 7,
                 x: 120.0,
                 y: -3.0,
             },
             CursorMove {
-                id: "anon_x".into(),
+                hash: u64::MAX,
                 x: 1.5,
                 y: 2.0,
             },
@@ -216,7 +218,7 @@ mod tests {
         };
         assert_eq!(
             f.to_json(),
-            r#"{"t":"cursors","cursors":[["7",120,-3],["anon_x",1.5,2]]}"#
+            r#"{"t":"cursors","cursors":[["c0000000000000007",120,-3],["cffffffffffffffff",1.5,2]]}"#
         );
     }
 }

@@ -119,7 +119,26 @@ pub(crate) fn dom_hash(user_id: &str) -> u64 {
 
 /// `c` + 16 hex digits.
 pub(crate) fn format_dom_id(hash: u64) -> String {
-    format!("c{hash:016x}")
+    DomIdBuf::new(hash).as_str().to_owned()
+}
+
+/// [`format_dom_id`] on the stack (the cursor fast path writes one per move).
+pub(crate) struct DomIdBuf([u8; 17]);
+
+impl DomIdBuf {
+    pub(crate) fn new(hash: u64) -> Self {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut b = [b'c'; 17];
+        for (i, slot) in b[1..].iter_mut().enumerate() {
+            *slot = HEX[((hash >> (60 - 4 * i)) & 0xf) as usize];
+        }
+        Self(b)
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // ASCII only: `c` and hex digits.
+        std::str::from_utf8(&self.0).unwrap_or("c")
+    }
 }
 
 /// The inverse of [`format_dom_id`]; `None` for anything else a template put in `dj-cursor`.

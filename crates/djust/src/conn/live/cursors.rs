@@ -8,18 +8,41 @@
 //! spec's) keep the plain path: every move re-renders, coalesced per tick.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
-use crate::presence::format_dom_id;
 use crate::protocol::CursorMove;
+
+/// Keys are dom hashes already (keyed SipHash of the user id): hashing them again is waste.
+#[derive(Default)]
+struct U64Hasher(u64);
+
+impl Hasher for U64Hasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type ByHash<V> = HashMap<u64, V, BuildHasherDefault<U64Hasher>>;
 
 /// Cursors are keyed by their dom hash (see `crate::presence::dom_hash`).
 #[derive(Default)]
 pub(crate) struct CursorState {
     /// Cursors with a `dj-cursor` element in the client's DOM, as of the last render.
-    shown: HashSet<u64>,
+    shown: HashSet<u64, BuildHasherDefault<U64Hasher>>,
     /// Latest fast-path position of each cursor moved since the last render; `fresh` when not
     /// yet sent.
-    moved: HashMap<u64, Moved>,
+    moved: ByHash<Moved>,
+    /// The cursors whose move is fresh, in the order they first moved in this tick: a tick
+    /// sends these, without walking every cursor moved since the last render.
+    fresh: Vec<u64>,
 }
 
 struct Moved {
@@ -35,24 +58,27 @@ impl CursorState {
         if !self.shown.contains(&cursor) {
             return false;
         }
-        self.moved.insert(cursor, Moved { x, y, fresh: true });
+        let prev = self.moved.insert(cursor, Moved { x, y, fresh: true });
+        if !prev.is_some_and(|p| p.fresh) {
+            self.fresh.push(cursor);
+        }
         true
     }
 
     /// Moves not yet sent (and marks them sent).
     pub(crate) fn take_fresh(&mut self) -> Vec<CursorMove> {
-        self.moved
-            .iter_mut()
-            .filter(|(_, m)| m.fresh)
-            .map(|(&hash, m)| {
+        let mut out = Vec::with_capacity(self.fresh.len());
+        for hash in self.fresh.drain(..) {
+            if let Some(m) = self.moved.get_mut(&hash) {
                 m.fresh = false;
-                CursorMove {
-                    id: format_dom_id(hash).into(),
+                out.push(CursorMove {
+                    hash,
                     x: m.x,
                     y: m.y,
-                }
-            })
-            .collect()
+                });
+            }
+        }
+        out
     }
 
     /// A render happened; `markers` are the `dj-cursor` values of the page (parsed dom
@@ -63,10 +89,11 @@ impl CursorState {
     pub(crate) fn rendered(&mut self, markers: &[u64]) -> Vec<CursorMove> {
         self.shown.clear();
         self.shown.extend(markers.iter().copied());
+        self.fresh.clear();
         self.moved
             .drain()
             .map(|(hash, m)| CursorMove {
-                id: format_dom_id(hash).into(),
+                hash,
                 x: m.x,
                 y: m.y,
             })
@@ -81,7 +108,7 @@ mod tests {
 
     fn move_of(user: &str, x: f64, y: f64) -> CursorMove {
         CursorMove {
-            id: dom_id(user).into(),
+            hash: dom_hash(user),
             x,
             y,
         }
@@ -101,6 +128,25 @@ mod tests {
         // The next render resends alice's fast-path position: the server's tree still has 0px.
         assert_eq!(state.rendered(&[alice, bob]), vec![move_of("1", 7.0, 8.0)]);
         assert!(state.moved(bob, 3.0, 4.0), "bob is shown now");
+        assert_eq!(state.take_fresh(), vec![move_of("2", 3.0, 4.0)]);
+        // Several moves in one tick: one entry each, in first-move order, latest position.
+        assert!(state.moved(alice, 9.0, 9.0));
+        assert!(state.moved(bob, 5.0, 5.0));
+        assert!(state.moved(alice, 10.0, 11.0));
+        assert_eq!(
+            state.take_fresh(),
+            vec![move_of("1", 10.0, 11.0), move_of("2", 5.0, 5.0)]
+        );
+    }
+
+    #[test]
+    fn dom_id_buffer_matches_the_formatted_id() {
+        for h in [0, 1, 0xdead_beef, u64::MAX, dom_hash("x")] {
+            assert_eq!(
+                crate::presence::DomIdBuf::new(h).as_str(),
+                format!("c{h:016x}")
+            );
+        }
     }
 
     #[test]
