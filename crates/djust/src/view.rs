@@ -143,7 +143,7 @@ impl MountRequest {
 /// Presence uses [`CloseReason::is_clean`]: a clean close untracks at once, an abnormal one
 /// waits for a reconnect grace period. An idle timeout does neither: the client was silent,
 /// so its presence expires `presence_timeout` after its last heartbeat, as a silent client's
-/// does (`docs/runtime.md`, *Presence and closes*).
+/// does (`docs/protocol.md`, *Close codes*).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CloseReason {
     /// The client sent a Close frame. 1000 (`socket.close()`, the client's `disconnect()`),
