@@ -28,6 +28,20 @@ pub struct DjustConfig {
     pub rate_per_sec: u32,
     /// Event rate limit: bucket size, i.e. the largest burst (default 100).
     pub rate_burst: u32,
+    /// Frame rate limit: every client frame (events, heartbeats, resyncs, malformed and
+    /// binary frames, repeated mounts) takes a token; tokens added per second (default 200).
+    /// Frames over it are dropped unread. Keep it well above `rate_per_sec`: coalescible
+    /// events over the event limit are held, not dropped, only if their frames get in.
+    pub frame_rate_per_sec: u32,
+    /// Frame rate limit: bucket size (default 400).
+    pub frame_rate_burst: u32,
+    /// A server frame the client does not take within this long (its socket stays full)
+    /// closes the connection with 1008 "send timeout"; its presence then goes through the
+    /// reconnect grace like any drop (default 5 s).
+    pub send_timeout: Duration,
+    /// Capacity of each connection's info queue ([`crate::InfoSender`], default 1024
+    /// messages). When full, `InfoSender::send` refuses with [`crate::SendError::Full`].
+    pub info_queue: usize,
     /// WebSocket read buffer per connection (default 8 KiB; axum's default is 128 KiB).
     pub ws_read_buffer: usize,
     /// WebSocket write buffer per connection (default 8 KiB; axum's default is 128 KiB).
@@ -61,6 +75,10 @@ impl Default for DjustConfig {
             max_frame_bytes: 64 * 1024,
             rate_per_sec: 50,
             rate_burst: 100,
+            frame_rate_per_sec: 200,
+            frame_rate_burst: 400,
+            send_timeout: Duration::from_secs(5),
+            info_queue: 1024,
             ws_read_buffer: 8 * 1024,
             ws_write_buffer: 8 * 1024,
             ws_max_write_buffer: 4 * 1024 * 1024,
@@ -82,6 +100,10 @@ impl std::fmt::Debug for DjustConfig {
             .field("max_frame_bytes", &self.max_frame_bytes)
             .field("rate_per_sec", &self.rate_per_sec)
             .field("rate_burst", &self.rate_burst)
+            .field("frame_rate_per_sec", &self.frame_rate_per_sec)
+            .field("frame_rate_burst", &self.frame_rate_burst)
+            .field("send_timeout", &self.send_timeout)
+            .field("info_queue", &self.info_queue)
             .field("ws_read_buffer", &self.ws_read_buffer)
             .field("ws_write_buffer", &self.ws_write_buffer)
             .field("ws_max_write_buffer", &self.ws_max_write_buffer)
@@ -115,6 +137,26 @@ impl DjustConfig {
     pub fn with_rate_limit(mut self, per_sec: u32, burst: u32) -> Self {
         self.rate_per_sec = per_sec;
         self.rate_burst = burst;
+        self
+    }
+
+    /// Sets the frame rate limit ([`DjustConfig::frame_rate_per_sec`],
+    /// [`DjustConfig::frame_rate_burst`]).
+    pub fn with_frame_rate_limit(mut self, per_sec: u32, burst: u32) -> Self {
+        self.frame_rate_per_sec = per_sec;
+        self.frame_rate_burst = burst;
+        self
+    }
+
+    /// Sets [`DjustConfig::send_timeout`].
+    pub fn with_send_timeout(mut self, timeout: Duration) -> Self {
+        self.send_timeout = timeout;
+        self
+    }
+
+    /// Sets [`DjustConfig::info_queue`].
+    pub fn with_info_queue(mut self, capacity: usize) -> Self {
+        self.info_queue = capacity;
         self
     }
 
@@ -208,6 +250,18 @@ impl DjustConfig {
         if let Some(v) = parse(&lookup, "DJUST_RATE_BURST")? {
             cfg.rate_burst = v;
         }
+        if let Some(v) = parse(&lookup, "DJUST_FRAME_RATE_PER_SEC")? {
+            cfg.frame_rate_per_sec = v;
+        }
+        if let Some(v) = parse(&lookup, "DJUST_FRAME_RATE_BURST")? {
+            cfg.frame_rate_burst = v;
+        }
+        if let Some(v) = env::duration(&lookup, env::SEND_TIMEOUT)? {
+            cfg.send_timeout = v;
+        }
+        if let Some(v) = parse(&lookup, "DJUST_INFO_QUEUE")? {
+            cfg.info_queue = v;
+        }
         if let Some(v) = parse(&lookup, "DJUST_WS_READ_BUFFER")? {
             cfg.ws_read_buffer = v;
         }
@@ -258,12 +312,9 @@ impl DjustConfig {
                 .map_err(|e| BuildError::Config(format!("DJUST_PRESENCE_BACKEND={raw:?}: {e}")))?;
         }
         if let Some(v) = env::duration(lookup, env::PRESENCE_TIMEOUT)? {
+            // Not the idle timeout: a silent client leaves presence at this timeout (plus one
+            // sweep) whatever the idle timeout, which only closes its socket.
             self.presence.timeout = v;
-            // A silent connection is closed after `idle_timeout`; unless set on its own, it
-            // follows the presence timeout (the same idea: this long without a heartbeat).
-            if !env::duration_is_set(lookup, env::IDLE_TIMEOUT) {
-                self.idle_timeout = v;
-            }
         }
         if let Some(v) = env::duration(lookup, env::RECONNECT_GRACE)? {
             self.presence.reconnect_grace = v;
@@ -299,6 +350,23 @@ impl DjustConfig {
             return fail(
                 "rate_per_sec (DJUST_RATE_PER_SEC) and rate_burst (DJUST_RATE_BURST) must be > 0"
                     .into(),
+            );
+        }
+        if self.frame_rate_per_sec == 0 || self.frame_rate_burst == 0 {
+            return fail(
+                "frame_rate_per_sec (DJUST_FRAME_RATE_PER_SEC) and frame_rate_burst \
+                 (DJUST_FRAME_RATE_BURST) must be > 0"
+                    .into(),
+            );
+        }
+        if self.send_timeout.is_zero() {
+            return fail(
+                "send_timeout (DJUST_SEND_TIMEOUT) must be > 0 (5 s is the default)".into(),
+            );
+        }
+        if self.info_queue == 0 {
+            return fail(
+                "info_queue (DJUST_INFO_QUEUE) must be at least 1 (1024 is the default)".into(),
             );
         }
         if self.ws_read_buffer < 1024 || self.ws_write_buffer < 1024 {
@@ -357,139 +425,5 @@ where
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashMap;
-
-    fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        move |k| map.get(k).cloned()
-    }
-
-    #[test]
-    fn defaults_are_valid() {
-        DjustConfig::default().validate().unwrap();
-    }
-
-    #[test]
-    fn env_overrides_defaults() {
-        let cfg = DjustConfig::from_lookup(lookup(&[
-            ("DJUST_TICK_MS", "40"),
-            ("DJUST_MAX_FRAME_BYTES", "2048"),
-            ("DJUST_RATE_PER_SEC", "5"),
-            ("DJUST_RATE_BURST", "7"),
-            (
-                "DJUST_ALLOWED_ORIGINS",
-                "https://a.example, https://b.example",
-            ),
-            ("DJUST_SECRET_KEY", "0123456789abcdef0123456789abcdef"),
-            ("DJUST_SECURE_COOKIE", "true"),
-        ]))
-        .unwrap();
-        assert_eq!(cfg.tick, Duration::from_millis(40));
-        assert_eq!(cfg.max_frame_bytes, 2048);
-        assert_eq!((cfg.rate_per_sec, cfg.rate_burst), (5, 7));
-        assert_eq!(
-            cfg.allowed_origins,
-            ["https://a.example", "https://b.example"]
-        );
-        assert!(cfg.secure_cookie);
-        assert_eq!(cfg.secret_key.as_deref().map(<[u8]>::len), Some(32));
-    }
-
-    #[test]
-    fn bad_values_name_the_variable() {
-        let err = DjustConfig::from_lookup(lookup(&[("DJUST_TICK_MS", "fast")])).unwrap_err();
-        assert!(err.to_string().contains("DJUST_TICK_MS"), "{err}");
-        let err = DjustConfig::from_lookup(lookup(&[("DJUST_TICK_MS", "0")])).unwrap_err();
-        assert!(err.to_string().contains("DJUST_TICK_MS"), "{err}");
-        let err = DjustConfig::from_lookup(lookup(&[("DJUST_SECRET_KEY", "short")])).unwrap_err();
-        assert!(err.to_string().contains("DJUST_SECRET_KEY"), "{err}");
-        let err =
-            DjustConfig::from_lookup(lookup(&[("DJUST_IDLE_TIMEOUT_MS", "1000")])).unwrap_err();
-        assert!(err.to_string().contains("DJUST_IDLE_TIMEOUT_MS"), "{err}");
-    }
-
-    #[test]
-    fn debug_redacts_the_secret() {
-        let cfg = DjustConfig::default().with_secret_key("s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t");
-        assert!(!format!("{cfg:?}").contains("s3cr3t"));
-    }
-
-    #[test]
-    fn presence_settings_come_from_the_spec_named_variables() {
-        let cfg = DjustConfig::from_lookup(lookup(&[
-            ("DJUST_PRESENCE_BACKEND", "memory"),
-            ("DJUST_PRESENCE_HEARTBEAT_INTERVAL", "10"),
-            ("DJUST_PRESENCE_TIMEOUT", "25.5"),
-            ("DJUST_PRESENCE_RECONNECT_GRACE", "2"),
-        ]))
-        .unwrap();
-        assert_eq!(cfg.presence.backend, PresenceBackendKind::Memory);
-        assert_eq!(cfg.heartbeat_interval, Duration::from_secs(10));
-        assert_eq!(cfg.presence.timeout, Duration::from_millis(25_500));
-        assert_eq!(cfg.presence.reconnect_grace, Duration::from_secs(2));
-        assert_eq!(
-            cfg.idle_timeout, cfg.presence.timeout,
-            "the idle timeout follows"
-        );
-        let engine = cfg.presence.engine_config(cfg.heartbeat_interval).unwrap();
-        assert_eq!(engine.presence_timeout, Duration::from_millis(25_500));
-    }
-
-    #[test]
-    fn bad_presence_values_name_their_variable() {
-        for (vars, needle) in [
-            (
-                vec![("DJUST_PRESENCE_TIMEOUT", "soon")],
-                "DJUST_PRESENCE_TIMEOUT",
-            ),
-            (
-                vec![("DJUST_PRESENCE_TIMEOUT", "-1")],
-                "DJUST_PRESENCE_TIMEOUT",
-            ),
-            (
-                vec![("DJUST_PRESENCE_HEARTBEAT_INTERVAL", "x")],
-                "DJUST_PRESENCE_HEARTBEAT_INTERVAL",
-            ),
-            (
-                vec![("DJUST_PRESENCE_BACKEND", "postgres")],
-                "DJUST_PRESENCE_BACKEND",
-            ),
-            (vec![("DJUST_PRESENCE_BACKEND", "redis")], "DJUST_REDIS_URL"),
-            (
-                vec![
-                    ("DJUST_PRESENCE_BACKEND", "redis"),
-                    ("DJUST_REDIS_URL", "http://x"),
-                ],
-                "DJUST_REDIS_URL",
-            ),
-            (
-                vec![("DJUST_PRESENCE_HEARTBEAT_INTERVAL", "60")],
-                "DJUST_PRESENCE_HEARTBEAT_INTERVAL",
-            ),
-            (
-                vec![
-                    ("DJUST_PRESENCE_HEARTBEAT_INTERVAL", "30"),
-                    ("DJUST_PRESENCE_TIMEOUT", "20"),
-                ],
-                "DJUST_PRESENCE_TIMEOUT",
-            ),
-            (
-                vec![
-                    ("DJUST_PRESENCE_HEARTBEAT_INTERVAL", "30"),
-                    ("DJUST_HEARTBEAT_INTERVAL_MS", "100"),
-                ],
-                "set only one",
-            ),
-        ] {
-            let err = DjustConfig::from_lookup(lookup(&vars))
-                .unwrap_err()
-                .to_string();
-            assert!(err.contains(needle), "{vars:?}: {err}");
-        }
-    }
-}
+#[path = "config_tests.rs"]
+mod tests;

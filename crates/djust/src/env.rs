@@ -25,6 +25,8 @@ pub(crate) const IDLE_TIMEOUT: &[&str] = &["DJUST_IDLE_TIMEOUT"];
 pub(crate) const PRESENCE_TIMEOUT: &[&str] = &["DJUST_PRESENCE_TIMEOUT"];
 /// The reconnect grace.
 pub(crate) const RECONNECT_GRACE: &[&str] = &["DJUST_PRESENCE_RECONNECT_GRACE"];
+/// The send deadline of a server frame.
+pub(crate) const SEND_TIMEOUT: &[&str] = &["DJUST_SEND_TIMEOUT"];
 
 const DURATIONS: &[&[&str]] = &[
     TICK,
@@ -32,6 +34,7 @@ const DURATIONS: &[&[&str]] = &[
     IDLE_TIMEOUT,
     PRESENCE_TIMEOUT,
     RECONNECT_GRACE,
+    SEND_TIMEOUT,
 ];
 
 /// Every other `DJUST_*` variable something in djust reads: the runtime's settings, and the test
@@ -40,6 +43,9 @@ pub const OTHER_VARIABLES: &[&str] = &[
     "DJUST_MAX_FRAME_BYTES",
     "DJUST_RATE_PER_SEC",
     "DJUST_RATE_BURST",
+    "DJUST_FRAME_RATE_PER_SEC",
+    "DJUST_FRAME_RATE_BURST",
+    "DJUST_INFO_QUEUE",
     "DJUST_WS_READ_BUFFER",
     "DJUST_WS_WRITE_BUFFER",
     "DJUST_WS_MAX_WRITE_BUFFER",
@@ -95,13 +101,6 @@ pub(crate) fn duration(
         }
     }
     Ok(found.map(|(_, d)| d))
-}
-
-/// Whether any spelling of the duration setting `names` is set.
-pub(crate) fn duration_is_set(lookup: &impl Fn(&str) -> Option<String>, names: &[&str]) -> bool {
-    names
-        .iter()
-        .any(|n| lookup(n).is_some() || lookup(&format!("{n}_MS")).is_some())
 }
 
 fn parse_ms(name: &str, raw: &str) -> Result<Duration, BuildError> {

@@ -5,13 +5,18 @@ use std::error::Error as StdError;
 
 /// An error returned by a view's `mount`, `get_context_data`, `handle_info` or an event handler.
 ///
-/// Over HTTP it picks the status code of the page response (`NotFound` → 404, `BadRequest` and
-/// `Param` → 400, the rest → 500); over the WebSocket it becomes an `error` frame.
+/// Over HTTP it picks the status code of the page response (`NotFound` → 404, `Forbidden` →
+/// 403, `BadRequest` and `Param` → 400, the rest → 500); over the WebSocket it becomes an
+/// `error` frame.
 #[derive(Debug, thiserror::Error)]
 pub enum ViewError {
     /// The thing the view shows does not exist (HTTP 404).
     #[error("not found: {0}")]
     NotFound(String),
+    /// This identity may not see this view (HTTP 403; over the WebSocket an error frame
+    /// `forbidden` and close 4403). Return it from [`crate::LiveView::authorize`].
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     /// The request is invalid for this view (HTTP 400).
     #[error("bad request: {0}")]
     BadRequest(String),
@@ -39,6 +44,11 @@ impl ViewError {
     /// A [`ViewError::NotFound`] with a message for the log and the error frame.
     pub fn not_found(msg: impl Into<String>) -> Self {
         Self::NotFound(msg.into())
+    }
+
+    /// A [`ViewError::Forbidden`] with a message for the log and the error frame.
+    pub fn forbidden(msg: impl Into<String>) -> Self {
+        Self::Forbidden(msg.into())
     }
 
     /// A [`ViewError::BadRequest`] with a message for the log and the error frame.

@@ -89,7 +89,7 @@ pub use params::Params;
 pub use protocol::PROTOCOL_VERSION;
 pub use serve::{ServeError, ServeOptions, Server, serve};
 pub use session::{AuthUser, Identity, SESSION_COOKIE};
-pub use socket::{ConnId, Disconnected, Info, InfoSender, Socket};
+pub use socket::{ConnId, ConnStats, Disconnected, Info, InfoSender, SendError, Socket};
 pub use view::{CloseReason, HandleEvent, LiveView, MountRequest, Payload};
 
 // Crates whose types appear in djust's public API, so an app needs no second, possibly

@@ -121,6 +121,19 @@ impl Serialize for CursorMove {
 }
 
 impl ServerFrame<'_> {
+    /// The frame's `"t"` (the `kind` label of `djust_frames_out_total`).
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Self::Mounted { .. } => "mounted",
+            Self::Patch { .. } => "patch",
+            Self::Cursors { .. } => "cursors",
+            Self::Push { .. } => "push",
+            Self::Render { .. } => "render",
+            Self::Heartbeat { .. } => "heartbeat",
+            Self::Error { .. } => "error",
+        }
+    }
+
     /// The frame as JSON text.
     pub(crate) fn to_json(&self) -> String {
         // Serializing these types cannot fail: every field is a plain value or a `Value`.
@@ -145,16 +158,26 @@ pub(crate) mod code {
     pub(crate) const MOUNT_FAILED: &str = "mount_failed";
     pub(crate) const RENDER_FAILED: &str = "render_failed";
     pub(crate) const RATE_LIMITED: &str = "rate_limited";
+    pub(crate) const FORBIDDEN: &str = "forbidden";
 }
 
 /// WebSocket close codes the server uses.
 pub(crate) mod close {
     /// Idle timeout (no frame for `idle_timeout`): the client may reconnect.
     pub(crate) const GOING_AWAY: u16 = 1001;
+    /// A malformed WebSocket frame (bad control frame, reserved bits, unknown opcode).
+    pub(crate) const PROTOCOL_ERROR: u16 = 1002;
+    /// A text frame that is not valid UTF-8.
+    pub(crate) const INVALID_DATA: u16 = 1007;
+    /// The client did not read a frame within `send_timeout`.
+    pub(crate) const POLICY: u16 = 1008;
     /// A frame larger than `max_frame_bytes`.
     pub(crate) const TOO_BIG: u16 = 1009;
-    /// Server-side disconnect: the client reconnects and remounts.
+    /// Server-side disconnect or shutdown ("service restart"): the client reconnects and
+    /// remounts.
     pub(crate) const SERVER_CLOSE: u16 = 1012;
+    /// The view refused this identity (`LiveView::authorize`): retrying won't help.
+    pub(crate) const FORBIDDEN: u16 = 4403;
     /// Mount refused for a reason retrying won't fix (unknown path, bad params, bad version).
     pub(crate) const MOUNT_REFUSED: u16 = 4400;
     /// Mount or first render failed on the server: the client retries with backoff.

@@ -2,11 +2,12 @@
 //!
 //! Each mounted view's connection registers its [`InfoSender`] for as long as it runs (the
 //! guard returned by [`LiveConnections::register`] deregisters on drop). A shutdown
-//! ([`LiveConnections::disconnect_all`]) sends every registered connection
-//! `Control::Disconnect`: its loop then ends with `CloseReason::Server`, runs
-//! `LiveView::terminate`, untracks its presence at once and sends Close 1012 ("service
-//! restart": the client reconnects without delay, to another process behind a load
-//! balancer). Connections that register after the shutdown began are disconnected at once.
+//! ([`LiveConnections::disconnect_all`]) asks every registered connection to disconnect: its
+//! loop then ends with `CloseReason::Server`, runs `LiveView::terminate`, untracks its
+//! presence at once and sends Close 1012 "service restart" (the client reconnects without
+//! delay, to another process behind a load balancer). Connections that register after the
+//! shutdown began are disconnected at once; connections that have not mounted yet watch
+//! [`shutdown_started`] and close with the same 1012.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -30,12 +31,33 @@ pub(crate) fn register(app: &App, sender: InfoSender) -> Option<Registration<'_>
         .map(|registry| registry.0.register(sender))
 }
 
+/// Resolves once a shutdown of `app` began (never for an `App` without a registry).
+pub(crate) async fn shutdown_started(app: &App) {
+    match app.state.get::<Registry>() {
+        Some(registry) => {
+            let mut rx = registry.0.started.subscribe();
+            // The sender lives in the registry, which `app` keeps alive.
+            let _ = rx.wait_for(|started| *started).await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Whether a shutdown of `app` began (the reason text of a 1012 close depends on it).
+pub(crate) fn is_shutting_down(app: &App) -> bool {
+    app.state
+        .get::<Registry>()
+        .is_some_and(|registry| *registry.0.started.borrow())
+}
+
 /// Every live connection of one application.
 #[derive(Debug)]
 pub(crate) struct LiveConnections {
     inner: Mutex<Inner>,
     /// The number of registered connections, for [`LiveConnections::wait_empty`].
     count: watch::Sender<usize>,
+    /// True once the shutdown began (watched by connections that have not mounted yet).
+    started: watch::Sender<bool>,
 }
 
 #[derive(Debug, Default)]
@@ -50,6 +72,7 @@ impl Default for LiveConnections {
         Self {
             inner: Mutex::new(Inner::default()),
             count: watch::Sender::new(0),
+            started: watch::Sender::new(false),
         }
     }
 }
@@ -75,6 +98,7 @@ impl LiveConnections {
     pub(crate) fn disconnect_all(&self) -> usize {
         let mut inner = self.inner.lock();
         inner.shutting_down = true;
+        self.started.send_replace(true);
         for sender in inner.senders.values() {
             // An error means its loop has already ended; it deregisters itself.
             let _ = sender.disconnect();
@@ -124,23 +148,23 @@ impl Drop for Registration<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::socket::Control;
 
     #[test]
     fn disconnect_all_reaches_current_and_later_connections() {
         let live = LiveConnections::default();
-        let (a, mut a_rx) = InfoSender::channel();
+        let (a, a_rx) = InfoSender::channel(4);
         let guard_a = live.register(a);
         assert_eq!(live.len(), 1);
-        assert!(a_rx.try_recv().is_err(), "nothing before the shutdown");
+        assert!(!a_rx.disconnect_requested(), "nothing before the shutdown");
 
         assert_eq!(live.disconnect_all(), 1);
-        assert!(matches!(a_rx.try_recv(), Ok(Control::Disconnect)));
+        assert!(a_rx.disconnect_requested());
         assert!(live.is_shutting_down());
+        assert!(*live.started.borrow(), "unmounted connections are told too");
 
-        let (b, mut b_rx) = InfoSender::channel();
+        let (b, b_rx) = InfoSender::channel(4);
         let guard_b = live.register(b);
-        assert!(matches!(b_rx.try_recv(), Ok(Control::Disconnect)));
+        assert!(b_rx.disconnect_requested());
         assert_eq!(live.len(), 2);
         drop(guard_a);
         drop(guard_b);
@@ -150,7 +174,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn wait_empty_resolves_when_the_last_connection_deregisters() {
         let live = std::sync::Arc::new(LiveConnections::default());
-        let (a, _a_rx) = InfoSender::channel();
+        let (a, _a_rx) = InfoSender::channel(4);
         let waiter = {
             let live = live.clone();
             tokio::spawn(async move { live.wait_empty().await })

@@ -5,9 +5,11 @@ use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+
 use serde::Serialize;
 use serde_json::Value;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
 use crate::error::ViewError;
 use crate::presence::PresenceLink;
@@ -52,54 +54,189 @@ impl fmt::Debug for Info {
     }
 }
 
-/// What the connection task receives besides WebSocket frames.
-pub(crate) enum Control {
-    Info(Info),
-    Disconnect,
-}
-
 /// The connection has ended; the message was not delivered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the live-view connection has closed")]
 pub struct Disconnected;
 
+/// Why [`InfoSender::send`] did not deliver a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// The connection has ended.
+    #[error("the live-view connection has closed")]
+    Disconnected,
+    /// The connection's info queue is full: its view is not keeping up (a slow `handle_info`,
+    /// or a client that does not read). The message was dropped, nothing else changed.
+    #[error(
+        "the live-view connection's info queue is full ({capacity} messages, `info_queue` / \
+         DJUST_INFO_QUEUE); the message was dropped: send less often, or coalesce messages"
+    )]
+    Full {
+        /// The queue's capacity.
+        capacity: usize,
+    },
+}
+
+impl From<Disconnected> for SendError {
+    fn from(_: Disconnected) -> Self {
+        Self::Disconnected
+    }
+}
+
+/// One connection's queue sizes, for monitoring and tests ([`InfoSender::stats`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct ConnStats {
+    /// Messages waiting in the info queue.
+    pub info_queued: usize,
+    /// The info queue's capacity ([`crate::DjustConfig::info_queue`]).
+    pub info_capacity: usize,
+    /// Messages refused because the info queue was full, since the connection opened.
+    pub info_dropped: u64,
+    /// Coalescible client events held back by the rate limit (at most one per event name
+    /// the view handles).
+    pub held_events: usize,
+}
+
+/// What a connection's senders and its task share besides the queue.
+#[derive(Debug, Default)]
+struct Shared {
+    /// A disconnect was asked for (never lost, however full the queue is).
+    disconnect: AtomicBool,
+    wake: Notify,
+    info_dropped: AtomicU64,
+    held_events: AtomicUsize,
+}
+
 /// A cloneable handle that sends messages to one connection's `handle_info` from any task.
 ///
 /// Sending never blocks. Messages sent while a render is pending are drained together at the
-/// end of the tick, so a burst of N messages costs one render (see `docs/runtime.md`).
+/// end of the tick, so a burst of N messages costs one render (see `docs/runtime.md`). The
+/// queue is bounded ([`crate::DjustConfig::info_queue`]): when it is full, `send` refuses the
+/// message with [`SendError::Full`] rather than letting one connection grow without bound.
 #[derive(Clone)]
 pub struct InfoSender {
-    tx: mpsc::UnboundedSender<Control>,
+    tx: mpsc::Sender<Info>,
+    shared: Arc<Shared>,
+}
+
+/// The connection task's end of the info queue.
+pub(crate) struct InfoReceiver {
+    rx: mpsc::Receiver<Info>,
+    shared: Arc<Shared>,
 }
 
 impl InfoSender {
-    pub(crate) fn channel() -> (Self, mpsc::UnboundedReceiver<Control>) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        (Self { tx }, rx)
+    /// A queue of `capacity` messages (at least 1).
+    pub(crate) fn channel(capacity: usize) -> (Self, InfoReceiver) {
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        let shared = Arc::new(Shared::default());
+        (
+            Self {
+                tx,
+                shared: shared.clone(),
+            },
+            InfoReceiver { rx, shared },
+        )
     }
 
     /// Delivers `msg` to the view's `handle_info`.
     ///
     /// # Errors
-    /// [`Disconnected`] if the connection has ended.
-    pub fn send<T: Any + Send>(&self, msg: T) -> Result<(), Disconnected> {
-        self.tx
-            .send(Control::Info(Info::new(msg)))
-            .map_err(|_| Disconnected)
+    /// [`SendError::Disconnected`] if the connection has ended, [`SendError::Full`] if its
+    /// queue is full (the message is dropped).
+    pub fn send<T: Any + Send>(&self, msg: T) -> Result<(), SendError> {
+        match self.tx.try_send(Info::new(msg)) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(SendError::Disconnected),
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.shared.info_dropped.fetch_add(1, Ordering::Relaxed);
+                Err(SendError::Full {
+                    capacity: self.tx.max_capacity(),
+                })
+            }
+        }
     }
 
     /// Asks the connection to close (code 1012, "server closed": the client reconnects and
-    /// remounts). The view's `terminate` sees [`crate::CloseReason::Server`].
+    /// remounts). The view's `terminate` sees [`crate::CloseReason::Server`]. Delivered even
+    /// when the info queue is full.
     ///
     /// # Errors
     /// [`Disconnected`] if the connection has already ended.
     pub fn disconnect(&self) -> Result<(), Disconnected> {
-        self.tx.send(Control::Disconnect).map_err(|_| Disconnected)
+        if self.tx.is_closed() {
+            return Err(Disconnected);
+        }
+        self.shared.disconnect.store(true, Ordering::Release);
+        self.shared.wake.notify_one();
+        Ok(())
     }
 
     /// True once the connection has ended.
     pub fn is_closed(&self) -> bool {
         self.tx.is_closed()
+    }
+
+    /// The connection's queue sizes right now.
+    pub fn stats(&self) -> ConnStats {
+        let capacity = self.tx.max_capacity();
+        ConnStats {
+            info_queued: capacity - self.tx.capacity(),
+            info_capacity: capacity,
+            info_dropped: self.shared.info_dropped.load(Ordering::Relaxed),
+            held_events: self.shared.held_events.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl InfoReceiver {
+    /// The next message (`None` once every sender is gone).
+    pub(crate) async fn recv(&mut self) -> Option<Info> {
+        self.rx.recv().await
+    }
+
+    /// A queued message, if any.
+    pub(crate) fn try_recv(&mut self) -> Option<Info> {
+        self.rx.try_recv().ok()
+    }
+
+    /// Messages waiting.
+    pub(crate) fn len(&self) -> usize {
+        self.rx.len()
+    }
+
+    /// Whether a disconnect was asked for.
+    pub(crate) fn disconnect_requested(&self) -> bool {
+        self.shared.disconnect.load(Ordering::Acquire)
+    }
+
+    /// A handle that resolves on a disconnect request (polled beside `recv`).
+    pub(crate) fn stop_signal(&self) -> StopSignal {
+        StopSignal(self.shared.clone())
+    }
+
+    /// Publishes the number of held events (for [`InfoSender::stats`]).
+    pub(crate) fn set_held_events(&self, n: usize) {
+        self.shared.held_events.store(n, Ordering::Relaxed);
+    }
+}
+
+/// Resolves once the connection is asked to disconnect ([`InfoSender::disconnect`]).
+pub(crate) struct StopSignal(Arc<Shared>);
+
+impl StopSignal {
+    /// Resolves once a disconnect is asked for.
+    pub(crate) async fn disconnected(&self) {
+        loop {
+            let notified = self.0.wake.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.0.disconnect.load(Ordering::Acquire) {
+                return;
+            }
+            notified.await;
+        }
     }
 }
 
@@ -243,7 +380,7 @@ mod tests {
 
     #[test]
     fn pushes_are_dropped_while_not_connected() {
-        let (tx, _rx) = InfoSender::channel();
+        let (tx, _rx) = InfoSender::channel(8);
         let id = Identity::new(None, "k".into());
         let engine = djust_presence::Presence::new(Default::default()).unwrap();
         let mut s = Socket::new(
@@ -258,5 +395,26 @@ mod tests {
         let mut s = Socket::new(id, true, tx, Arc::default(), engine);
         s.push_event("x", serde_json::json!({"a": 1})).unwrap();
         assert_eq!(s.take_pushed()[0].payload["a"], 1);
+    }
+
+    #[test]
+    fn a_full_queue_refuses_without_growing_and_a_disconnect_still_gets_through() {
+        let (tx, mut rx) = InfoSender::channel(2);
+        tx.send(1_u8).unwrap();
+        tx.send(2_u8).unwrap();
+        assert_eq!(tx.send(3_u8), Err(SendError::Full { capacity: 2 }));
+        let stats = tx.stats();
+        assert_eq!((stats.info_queued, stats.info_capacity), (2, 2));
+        assert_eq!(stats.info_dropped, 1);
+        tx.disconnect().unwrap();
+        assert!(
+            rx.disconnect_requested(),
+            "a full queue does not lose the disconnect"
+        );
+        assert_eq!(rx.try_recv().and_then(|i| i.downcast::<u8>().ok()), Some(1));
+        assert_eq!(rx.len(), 1);
+        drop(rx);
+        assert_eq!(tx.send(4_u8), Err(SendError::Disconnected));
+        assert_eq!(tx.disconnect(), Err(Disconnected));
     }
 }

@@ -26,6 +26,19 @@ pub trait LiveView: HandleEvent + Sized + Send + 'static {
     /// The template rendered for this view (the spec's `template_name`).
     const TEMPLATE: &'static str;
 
+    /// Decides whether this identity may mount the view with these parameters, before
+    /// [`LiveView::mount`] runs (the page GET and every WebSocket mount). Return
+    /// [`ViewError::Forbidden`] to refuse: HTTP 403, or over the WebSocket an `error` frame
+    /// `forbidden` and close 4403 (the client does not retry). A refused connection never
+    /// reaches `mount`, so it never joins the view's presence group. Default: everyone may.
+    ///
+    /// A view whose presence key can change after mount (an event handler that moves it)
+    /// checks the new key there too.
+    fn authorize(req: &MountRequest) -> impl Future<Output = Result<(), ViewError>> + Send {
+        let _ = req;
+        std::future::ready(Ok(()))
+    }
+
     /// Creates the view state from the request (path and query parameters, identity,
     /// headers). Return [`ViewError::NotFound`] for a missing object (HTTP 404).
     fn mount(
@@ -128,10 +141,15 @@ impl MountRequest {
 /// Why a connection ended, as told to [`LiveView::terminate`].
 ///
 /// Presence uses [`CloseReason::is_clean`]: a clean close untracks at once, an abnormal one
-/// waits for a reconnect grace period.
+/// waits for a reconnect grace period. An idle timeout does neither: the client was silent,
+/// so its presence expires `presence_timeout` after its last heartbeat, as a silent client's
+/// does (`docs/protocol.md`, *Close codes*).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CloseReason {
-    /// The client sent a Close frame (tab closed = 1001, navigation, `socket.close()`).
+    /// The client sent a Close frame. 1000 (`socket.close()`, the client's `disconnect()`),
+    /// 1001 (the browser unloads the page: tab closed, navigation, reload) or no code is a
+    /// leave; 4000 (heartbeat timeout), 4001 (resync timeout) and any other code are sent by
+    /// a client that will reconnect, and count as a drop.
     Client {
         /// The close code, if the frame carried one.
         code: Option<u16>,
@@ -144,13 +162,27 @@ pub enum CloseReason {
     IdleTimeout,
     /// The client broke the protocol badly enough to be cut off (e.g. an oversized frame).
     ProtocolViolation,
+    /// The client did not read a frame within `send_timeout` (closed with 1008).
+    SendTimeout,
 }
 
 impl CloseReason {
-    /// True when both sides meant to end the connection (a Close frame from the client, or a
-    /// server-side disconnect); false for drops and timeouts, after which the client may
-    /// reconnect.
+    /// True when both sides meant to end the connection (a client Close frame with code 1000,
+    /// 1001 or none, or a server-side disconnect); false for drops, timeouts and the client's
+    /// "I will reconnect" closes (4000, 4001, any other code), after which the client may
+    /// come back within the reconnect grace.
+    ///
+    /// 1001 is a leave because a browser sends it only when the page goes away; a reload
+    /// therefore shows peers a leave and a join (the page is a new one), while a tab close
+    /// is shown at once instead of a grace later.
     pub fn is_clean(&self) -> bool {
-        matches!(self, Self::Client { .. } | Self::Server)
+        match self {
+            Self::Client { code } => matches!(code, None | Some(1000 | 1001)),
+            Self::Server => true,
+            Self::ConnectionLost
+            | Self::IdleTimeout
+            | Self::ProtocolViolation
+            | Self::SendTimeout => false,
+        }
     }
 }

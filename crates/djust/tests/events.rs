@@ -220,6 +220,17 @@ async fn close_reasons_tell_clean_from_abnormal() {
         "{closes:?}"
     );
     assert!(closes.contains(&djust::CloseReason::Server), "{closes:?}");
-    assert!(djust::CloseReason::Client { code: Some(1001) }.is_clean());
+    // 1000, 1001 (page unload) or no code is a leave; the client's 4000/4001 mean "I will
+    // reconnect" and go through the reconnect grace like a drop.
+    for code in [None, Some(1000), Some(1001)] {
+        assert!(djust::CloseReason::Client { code }.is_clean(), "{code:?}");
+    }
+    for code in [4000, 4001, 1002] {
+        assert!(
+            !djust::CloseReason::Client { code: Some(code) }.is_clean(),
+            "{code}"
+        );
+    }
     assert!(!djust::CloseReason::ConnectionLost.is_clean());
+    assert!(!djust::CloseReason::SendTimeout.is_clean());
 }

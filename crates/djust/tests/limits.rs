@@ -137,3 +137,122 @@ async fn allow_list_replaces_the_same_host_rule() {
         .expect("allow-listed origin");
     ws.mount("/counter/1", "").await;
 }
+
+/// A client frame by hand: FIN, `opcode` (plus `extra_bits` in the first byte), masked with a
+/// zero key (so the payload stays as written).
+fn raw_frame(first_byte: u8, payload: &[u8]) -> Vec<u8> {
+    let len = u8::try_from(payload.len()).expect("short payload");
+    let mut frame = vec![first_byte, 0x80 | len, 0, 0, 0, 0];
+    frame.extend_from_slice(payload);
+    frame
+}
+
+#[tokio::test]
+async fn invalid_utf8_in_a_text_frame_closes_with_1007() {
+    let (addr, probe) = start(test_config()).await;
+    let (mut ws, _) = Ws::mounted(addr, "/counter/1", "").await;
+    ws.write_raw(&raw_frame(0x81, &[b'{', 0xff, 0xfe, b'}']))
+        .await;
+    assert_eq!(ws.close_code().await, Some(1007));
+    support::eventually(|| !probe.log().closes.is_empty()).await;
+    assert_eq!(probe.log().closes, vec![CloseReason::ProtocolViolation]);
+}
+
+#[tokio::test]
+async fn bad_control_frames_close_with_1002() {
+    let (addr, _probe) = start(test_config()).await;
+    // A fragmented ping (FIN unset): control frames must not be fragmented.
+    let (mut ws, _) = Ws::mounted(addr, "/counter/1", "").await;
+    ws.write_raw(&raw_frame(0x09, b"hi")).await;
+    assert_eq!(ws.close_code().await, Some(1002));
+    // Reserved bits set without an extension.
+    let (mut ws, _) = Ws::mounted(addr, "/counter/1", "").await;
+    ws.write_raw(&raw_frame(0xC1, b"{}")).await;
+    assert_eq!(ws.close_code().await, Some(1002));
+    // Before mount too.
+    let mut ws = Ws::connect(addr).await;
+    ws.write_raw(&raw_frame(0x8B, b"")).await; // reserved opcode 0xB
+    assert_eq!(ws.close_code().await, Some(1002));
+    let mut ws = Ws::connect(addr).await;
+    ws.write_raw(&raw_frame(0x81, &[0xc3, 0x28])).await;
+    assert_eq!(ws.close_code().await, Some(1007));
+}
+
+#[tokio::test]
+async fn coalesced_events_with_names_the_view_lacks_are_refused_not_held() {
+    let (addr, probe) = start(test_config().with_rate_limit(1, 1)).await;
+    let (mut ws, _) = Ws::mounted(addr, "/cursor", "").await;
+    let sender = probe.sender(0);
+    ws.send(json!({"t": "event", "name": "cursor_move", "payload": {"x": 1, "y": 1}}))
+        .await;
+    assert_eq!(ws.recv().await["t"], "patch", "the only token");
+    for i in 0..200 {
+        let name = format!("{}{i}", "z".repeat(30_000));
+        ws.send(json!({"t": "event", "name": name, "coalesce": true, "payload": {}}))
+            .await;
+    }
+    let frames = drain(&mut ws, Duration::from_millis(300)).await;
+    assert_eq!(frames.len(), 200, "one error per unknown name");
+    assert!(
+        frames.iter().all(|f| f["code"] == "unknown_event"),
+        "{:?}",
+        frames[0]
+    );
+    assert_eq!(sender.stats().held_events, 0, "nothing was held");
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_closed_within_the_send_timeout() {
+    let send_timeout = Duration::from_secs(1);
+    let config = test_config()
+        .with_send_timeout(send_timeout)
+        .with_info_queue(16)
+        .with_rate_limit(10_000, 10_000);
+    let (addr, probe) = start(config).await;
+    let (mut ws, _) = Ws::mounted(addr, "/counter/1", "").await;
+    let sender = probe.sender(0);
+    // 48 KB names: every event is a large patch the client never reads. Once its socket
+    // buffers are full the server's send blocks, the server stops reading and so our own
+    // send blocks: that is when the deadline starts at the latest.
+    let name = "x".repeat(48_000);
+    let mut sent = 0;
+    while ws
+        .send_within(
+            json!({"t": "event", "name": "set_name", "payload": {"name": name, "suffix": sent.to_string()}}),
+            Duration::from_millis(500),
+        )
+        .await
+    {
+        sent += 1;
+        assert!(sent < 5_000, "the server never stopped reading");
+    }
+    let blocked = tokio::time::Instant::now();
+    // The room keeps changing: the info queue fills up to its bound, and no further.
+    let mut full = 0;
+    for i in 0..1_000 {
+        if let Err(djust::SendError::Full { capacity }) = sender.send(support::views::Bump(i)) {
+            assert_eq!(capacity, 16);
+            full += 1;
+        }
+        let stats = sender.stats();
+        assert!(stats.info_queued <= 16, "{stats:?}");
+    }
+    assert!(
+        full > 900,
+        "the blocked connection refused the rest: {full}"
+    );
+    support::eventually(|| !probe.log().closes.is_empty()).await;
+    let waited = blocked.elapsed();
+    assert!(
+        waited <= send_timeout + Duration::from_millis(500),
+        "closed {waited:?} after the client stopped reading"
+    );
+    let closes = probe.log().closes.clone();
+    assert_eq!(closes, vec![CloseReason::SendTimeout]);
+    assert!(
+        !closes[0].is_clean(),
+        "a drop: presence goes through the grace"
+    );
+    // The Close frame gets at most a second to go out, then the socket is dropped.
+    support::eventually(|| sender.is_closed()).await;
+}

@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use djust::{CloseReason, Disconnected};
+use djust::{CloseReason, SendError};
 use serde_json::json;
 use support::views::Bump;
 use support::{Ws, start, test_config};
@@ -74,6 +74,6 @@ async fn info_sender_can_disconnect_and_reports_a_closed_connection() {
     sender.disconnect().unwrap();
     assert_eq!(ws.close_code().await, Some(1012));
     support::eventually(|| sender.is_closed()).await;
-    assert_eq!(sender.send(Bump(1)), Err(Disconnected));
+    assert_eq!(sender.send(Bump(1)), Err(SendError::Disconnected));
     assert_eq!(probe.log().closes, vec![CloseReason::Server]);
 }

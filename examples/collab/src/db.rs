@@ -39,7 +39,9 @@ CREATE TABLE IF NOT EXISTS documents (
     title      TEXT NOT NULL,
     content    TEXT NOT NULL,
     updated_at INTEGER NOT NULL,
-    updated_by TEXT
+    updated_by TEXT,
+    -- NULL: everyone sees the document; else only this user (a private document).
+    owner_id   INTEGER REFERENCES users(id)
 );
 ";
 
@@ -111,6 +113,15 @@ pub struct Document {
     pub content: String,
     /// Name of the last editor, if anyone edited it yet.
     pub updated_by: Option<String>,
+    /// The owner of a private document (only they may open it); `None` for a shared one.
+    pub owner_id: Option<i64>,
+}
+
+impl Document {
+    /// Whether the user with id `user` (`None`: a guest) may see this document.
+    pub fn visible_to(&self, user: Option<i64>) -> bool {
+        self.owner_id.is_none() || self.owner_id == user
+    }
 }
 
 /// A cloneable handle to the database.
@@ -155,6 +166,17 @@ impl Db {
         conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
         conn.execute_batch("PRAGMA synchronous = NORMAL")?;
         conn.execute_batch(SCHEMA)?;
+        // Files made before private documents existed lack the column.
+        let has_owner: i64 = conn.query_row(
+            "SELECT COUNT(*) FROM pragma_table_info('documents') WHERE name = 'owner_id'",
+            [],
+            |r| r.get(0),
+        )?;
+        if has_owner == 0 {
+            conn.execute_batch(
+                "ALTER TABLE documents ADD COLUMN owner_id INTEGER REFERENCES users(id)",
+            )?;
+        }
         let count: i64 = conn.query_row("SELECT COUNT(*) FROM documents", [], |r| r.get(0))?;
         if count == 0 {
             conn.execute(
@@ -178,20 +200,23 @@ impl Db {
         Ok(out)
     }
 
-    /// Every document, oldest first (content left out: the list does not show it).
+    /// Every document, private ones included, oldest first (content left out: the list does
+    /// not show it).
     ///
     /// # Errors
     /// [`DbError`] if the query fails.
     pub async fn documents(&self) -> Result<Vec<Document>, DbError> {
         self.run(|c| {
-            let mut stmt =
-                c.prepare_cached("SELECT id, title, updated_by FROM documents ORDER BY id")?;
+            let mut stmt = c.prepare_cached(
+                "SELECT id, title, updated_by, owner_id FROM documents ORDER BY id",
+            )?;
             let rows = stmt.query_map([], |r| {
                 Ok(Document {
                     id: r.get(0)?,
                     title: r.get(1)?,
                     content: String::new(),
                     updated_by: r.get(2)?,
+                    owner_id: r.get(3)?,
                 })
             })?;
             rows.collect()
@@ -199,28 +224,36 @@ impl Db {
         .await
     }
 
-    /// One page of the documents, oldest first: `limit` of them after skipping `offset`, and
-    /// how many there are in all.
+    /// One page of the documents `viewer` may see (the shared ones and their own private
+    /// ones; `None`: a guest), oldest first: `limit` of them after skipping `offset`, and how
+    /// many there are in all.
     ///
     /// # Errors
     /// [`DbError`] if the query fails.
     pub async fn documents_page(
         &self,
+        viewer: Option<i64>,
         limit: u32,
         offset: u64,
     ) -> Result<(Vec<Document>, u64), DbError> {
         let offset = i64::try_from(offset).unwrap_or(i64::MAX);
         self.run(move |c| {
-            let total: i64 = c.query_row("SELECT COUNT(*) FROM documents", [], |r| r.get(0))?;
-            let mut stmt = c.prepare_cached(
-                "SELECT id, title, updated_by FROM documents ORDER BY id LIMIT ?1 OFFSET ?2",
+            let total: i64 = c.query_row(
+                "SELECT COUNT(*) FROM documents WHERE owner_id IS NULL OR owner_id = ?1",
+                [viewer],
+                |r| r.get(0),
             )?;
-            let rows = stmt.query_map(params![limit, offset], |r| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, title, updated_by, owner_id FROM documents \
+                 WHERE owner_id IS NULL OR owner_id = ?1 ORDER BY id LIMIT ?2 OFFSET ?3",
+            )?;
+            let rows = stmt.query_map(params![viewer, limit, offset], |r| {
                 Ok(Document {
                     id: r.get(0)?,
                     title: r.get(1)?,
                     content: String::new(),
                     updated_by: r.get(2)?,
+                    owner_id: r.get(3)?,
                 })
             })?;
             let docs = rows.collect::<Result<Vec<_>, _>>()?;
@@ -236,7 +269,7 @@ impl Db {
     pub async fn document(&self, id: i64) -> Result<Option<Document>, DbError> {
         self.run(move |c| {
             c.query_row(
-                "SELECT id, title, content, updated_by FROM documents WHERE id = ?1",
+                "SELECT id, title, content, updated_by, owner_id FROM documents WHERE id = ?1",
                 [id],
                 |r| {
                     Ok(Document {
@@ -244,6 +277,7 @@ impl Db {
                         title: r.get(1)?,
                         content: r.get(2)?,
                         updated_by: r.get(3)?,
+                        owner_id: r.get(4)?,
                     })
                 },
             )
@@ -268,16 +302,17 @@ impl Db {
         .await
     }
 
-    /// Creates an empty document and returns its id.
+    /// Creates an empty document and returns its id: private to user `owner`, or shared
+    /// with everyone when `owner` is `None`.
     ///
     /// # Errors
     /// [`DbError`] if the write fails.
-    pub async fn create_document(&self, title: &str) -> Result<i64, DbError> {
+    pub async fn create_document(&self, title: &str, owner: Option<i64>) -> Result<i64, DbError> {
         let title = title.to_owned();
         self.run(move |c| {
             c.execute(
-                "INSERT INTO documents (title, content, updated_at) VALUES (?1, '', ?2)",
-                params![title, now_ms()],
+                "INSERT INTO documents (title, content, updated_at, owner_id) VALUES (?1, '', ?2, ?3)",
+                params![title, now_ms(), owner],
             )?;
             Ok(c.last_insert_rowid())
         })
@@ -357,7 +392,7 @@ mod tests {
         let bob = db.user_by_name("bob").await.unwrap();
         assert_ne!(alice.id, bob.id);
         assert_eq!(db.user_by_name("alice").await.unwrap(), alice);
-        let id = db.create_document("Notes").await.unwrap();
+        let id = db.create_document("Notes", None).await.unwrap();
         assert_eq!(db.document(id).await.unwrap().unwrap().content, "");
         assert!(db.document(id + 1).await.unwrap().is_none());
     }

@@ -125,7 +125,7 @@ async fn the_document_list_is_paginated() {
     let app = start().await;
     let db = collab::db::Db::open(&app.db_path).expect("db");
     for i in 0..60 {
-        db.create_document(&format!("bulk {i}"))
+        db.create_document(&format!("bulk {i}"), None)
             .await
             .expect("insert");
     }

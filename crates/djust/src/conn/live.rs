@@ -13,22 +13,24 @@ use std::sync::Arc;
 use axum::extract::ws::Message;
 use djust_render::{Output, View, ViewState};
 use serde_json::{Map, Value};
-use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::{Instant, Sleep};
 
 mod cursors;
+mod end;
 mod flush;
+mod limits;
 mod presence;
 
-use super::io::{self, Transport};
-use super::rate::{HeldEvent, HeldEvents, TokenBucket};
+use super::io::{self, SendFailure, Transport};
+use super::rate::{HeldEvents, TokenBucket};
+use super::warn::{Warnings, client_warn};
 use super::{ConnInit, MountTarget};
 use crate::app::App;
 use crate::context::json_type;
 use crate::error::{EventError, ViewError};
 use crate::params::Params;
-use crate::protocol::{ClientFrame, PROTOCOL_VERSION, ServerFrame, close, code};
-use crate::socket::{Control, Info, InfoSender, Socket};
+use crate::protocol::{ClientFrame, PROTOCOL_VERSION, ServerFrame, code};
+use crate::socket::{Info, InfoReceiver, InfoSender, Socket, StopSignal};
 use crate::view::{CloseReason, LiveView, MountRequest};
 
 /// Mounts `V` on the connection and runs it until the connection ends.
@@ -38,7 +40,7 @@ pub(crate) async fn run_view<V: LiveView, T: Transport>(
     init: ConnInit,
     target: MountTarget,
 ) {
-    let (info, info_rx) = InfoSender::channel();
+    let (info, info_rx) = InfoSender::channel(app.config.info_queue);
     let mut socket = Socket::new(
         init.identity.clone(),
         true,
@@ -58,19 +60,14 @@ pub(crate) async fn run_view<V: LiveView, T: Transport>(
         state: app.state.clone(),
     };
     let reference = target.reference.as_ref();
-    let mut view = match V::mount(&req, &mut socket).await {
+    let mounted = match V::authorize(&req).await {
+        Ok(()) => V::mount(&req, &mut socket).await,
+        Err(err) => Err(err),
+    };
+    let mut view = match mounted {
         Ok(view) => view,
         Err(err) => {
-            let (code, close_code) = match &err {
-                ViewError::NotFound(_) => (code::NOT_FOUND, close::MOUNT_REFUSED),
-                ViewError::BadRequest(_) | ViewError::Param(_) => {
-                    (code::MOUNT_FAILED, close::MOUNT_REFUSED)
-                }
-                _ => (code::MOUNT_FAILED, close::MOUNT_ERROR),
-            };
-            tracing::warn!(path = %req.path, error = %err, "djust: mount failed");
-            io::send_error(&mut io, reference, code, &err.to_string()).await;
-            io::close(&mut io, close_code, "mount failed").await;
+            end::refuse_mount(&mut io, &app, &req.path, reference, &err).await;
             // `mount` may have tracked presence before failing.
             socket.presence_link().terminate(true);
             return;
@@ -83,12 +80,19 @@ pub(crate) async fn run_view<V: LiveView, T: Transport>(
             Output::Diff { .. } => Err(ViewError::other("first render was not a full render")),
         }
     });
+    let deadline = app.config.send_timeout;
     let (compiled, state, rendered, statics) = match first {
         Ok(first) => first,
         Err(err) => {
             tracing::error!(path = %req.path, error = %err, "djust: first render failed");
-            io::send_error(&mut io, reference, code::RENDER_FAILED, &err.to_string()).await;
-            io::close(&mut io, close::MOUNT_ERROR, "render failed").await;
+            let msg = err.to_string();
+            let _ = io::send_error(&mut io, reference, code::RENDER_FAILED, &msg, deadline).await;
+            io::close(
+                &mut io,
+                crate::protocol::close::MOUNT_ERROR,
+                "render failed",
+            )
+            .await;
             view.terminate(&CloseReason::Server, &mut socket).await;
             socket.presence_link().terminate(true);
             return;
@@ -104,10 +108,10 @@ pub(crate) async fn run_view<V: LiveView, T: Transport>(
         heartbeat_ms: millis(app.config.heartbeat_interval),
         max_frame_bytes: app.config.max_frame_bytes,
     };
-    let mut ok = io::send_frame(&mut io, &mounted).await;
+    let mut sent = io::send_frame(&mut io, &mounted, deadline).await;
     let events = socket.take_pushed();
-    if ok && !events.is_empty() {
-        ok = io::send_frame(&mut io, &ServerFrame::Push { events: &events }).await;
+    if sent.is_ok() && !events.is_empty() {
+        sent = io::send_frame(&mut io, &ServerFrame::Push { events: &events }, deadline).await;
     }
     let now = Instant::now();
     let config = &app.config;
@@ -126,6 +130,8 @@ pub(crate) async fn run_view<V: LiveView, T: Transport>(
         cursors: cursors::CursorState::default(),
         tick: Box::pin(tokio::time::sleep_until(now)),
         bucket: TokenBucket::new(config.rate_per_sec, config.rate_burst, now),
+        frames: TokenBucket::new(config.frame_rate_per_sec, config.frame_rate_burst, now),
+        warnings: Warnings::new(now),
         held: HeldEvents::default(),
         resync_held: false,
         rate_wake: Box::pin(tokio::time::sleep_until(now)),
@@ -138,29 +144,23 @@ pub(crate) async fn run_view<V: LiveView, T: Transport>(
         view,
         socket,
         io,
+        stop: info_rx.stop_signal(),
         info_rx,
         app: app.clone(),
     };
     live.note_rendered();
-    let reason = if ok {
-        live.run().await
-    } else {
-        CloseReason::ConnectionLost
+    let reason = match sent {
+        Ok(()) => live.run().await,
+        Err(failure) => failure_reason(failure),
     };
-    tracing::debug!(conn = %live.socket.conn_id(), ?reason, "djust: connection closed");
-    live.view.terminate(&reason, &mut live.socket).await;
-    live.socket.presence_link().terminate(reason.is_clean());
-    match reason {
-        CloseReason::Server => {
-            io::close(&mut live.io, close::SERVER_CLOSE, "closed by server").await;
-        }
-        CloseReason::IdleTimeout => {
-            io::close(&mut live.io, close::GOING_AWAY, "idle timeout").await;
-        }
-        // Send the Close reply the codec queued.
-        CloseReason::Client { .. } => live.io.flush().await,
-        // The peer is gone, or 1009 was sent already.
-        CloseReason::ConnectionLost | CloseReason::ProtocolViolation => {}
+    live.end(reason).await;
+}
+
+/// The close reason of a failed send.
+fn failure_reason(failure: SendFailure) -> CloseReason {
+    match failure {
+        SendFailure::Lost => CloseReason::ConnectionLost,
+        SendFailure::Timeout => CloseReason::SendTimeout,
     }
 }
 
@@ -178,7 +178,9 @@ struct Live<V, T> {
     view: V,
     socket: Socket,
     io: T,
-    info_rx: UnboundedReceiver<Control>,
+    info_rx: InfoReceiver,
+    /// Resolves when [`InfoSender::disconnect`] is called (shutdown included).
+    stop: StopSignal,
     info_open: bool,
     /// The view's presence subscription (see `presence.rs`), polled like `info_rx`.
     presence_sub: Option<djust_presence::Subscription>,
@@ -204,6 +206,10 @@ struct Live<V, T> {
     cursors: cursors::CursorState,
     tick: Pin<Box<Sleep>>,
     bucket: TokenBucket,
+    /// Every client frame takes a token of this bucket (`frame_rate_per_sec`).
+    frames: TokenBucket,
+    /// The budget of warnings about this client's input (`warn.rs`).
+    warnings: Warnings,
     held: HeldEvents,
     /// A `resync` is waiting for a token.
     resync_held: bool,
@@ -233,11 +239,12 @@ impl<V: LiveView, T: Transport> Live<V, T> {
                     self.release_held().await
                 }
                 () = &mut self.idle => self.on_idle(),
+                () = self.stop.disconnected() => Flow::Close(CloseReason::Server),
             };
             if let Flow::Close(reason) = flow {
                 return reason;
             }
-            if self.socket.disconnect_requested() {
+            if self.socket.disconnect_requested() || self.info_rx.disconnect_requested() {
                 return CloseReason::Server;
             }
         }
@@ -263,10 +270,9 @@ impl<V: LiveView, T: Transport> Live<V, T> {
     }
 
     async fn send(&mut self, frame: &ServerFrame<'_>) -> Flow {
-        if io::send_frame(&mut self.io, frame).await {
-            Flow::Continue
-        } else {
-            Flow::Close(CloseReason::ConnectionLost)
+        match io::send_frame(&mut self.io, frame, self.app.config.send_timeout).await {
+            Ok(()) => Flow::Continue,
+            Err(failure) => Flow::Close(failure_reason(failure)),
         }
     }
 
@@ -283,17 +289,27 @@ impl<V: LiveView, T: Transport> Live<V, T> {
         let msg = match msg {
             None => return Flow::Close(CloseReason::ConnectionLost),
             Some(Err(err)) => {
-                if io::is_too_big(&err) {
-                    tracing::warn!(conn = %self.socket.conn_id(), "djust: oversized frame");
-                    io::refuse_too_big(&mut self.io, self.app.config.max_frame_bytes).await;
+                if let Some(violation) = io::classify(&err) {
+                    client_warn!(
+                        self.warnings,
+                        self.socket.conn_id(),
+                        err.to_string(),
+                        "djust: protocol violation"
+                    );
+                    io::refuse(&mut self.io, violation, self.app.config.max_frame_bytes).await;
                     return Flow::Close(CloseReason::ProtocolViolation);
                 }
-                tracing::debug!(error = %err, "djust: receive failed");
+                tracing::debug!(error = ?err.to_string(), "djust: receive failed");
                 return Flow::Close(CloseReason::ConnectionLost);
             }
             Some(Ok(msg)) => msg,
         };
         self.last_seen = Instant::now();
+        if !matches!(msg, Message::Close(_))
+            && let Some(flow) = self.admit_frame().await
+        {
+            return flow;
+        }
         match msg {
             Message::Text(text) => self.on_text(&text).await,
             Message::Binary(_) => {
@@ -308,6 +324,7 @@ impl<V: LiveView, T: Transport> Live<V, T> {
     }
 
     async fn on_text(&mut self, text: &str) -> Flow {
+        crate::metrics::frame_in(text.len());
         let max = self.app.config.max_frame_bytes;
         if text.len() > max {
             io::refuse_too_big(&mut self.io, max).await;
@@ -316,8 +333,13 @@ impl<V: LiveView, T: Transport> Live<V, T> {
         let frame = match serde_json::from_str::<ClientFrame>(text) {
             Ok(frame) => frame,
             Err(err) => {
-                tracing::warn!(conn = %self.socket.conn_id(), error = %err, "djust: malformed frame");
-                let msg = format!("malformed frame: {err}");
+                client_warn!(
+                    self.warnings,
+                    self.socket.conn_id(),
+                    err.to_string(),
+                    "djust: malformed frame"
+                );
+                let msg = format!("malformed frame: {}", super::warn::clip(&err.to_string()));
                 return self.send_error(None, code::BAD_JSON, &msg).await;
             }
         };
@@ -359,82 +381,6 @@ impl<V: LiveView, T: Transport> Live<V, T> {
         }
     }
 
-    async fn on_event(
-        &mut self,
-        reference: Option<Value>,
-        name: String,
-        payload: Value,
-        coalesce: bool,
-    ) -> Flow {
-        let now = Instant::now();
-        if self.bucket.try_take(now) {
-            if coalesce {
-                // Anything held under this name is older than this event.
-                self.held.superseded(&name);
-            }
-            return self.dispatch(reference.as_ref(), &name, payload).await;
-        }
-        if coalesce {
-            self.held.hold(name, HeldEvent { reference, payload });
-            let at = self.bucket.ready_at(now);
-            self.rate_wake.as_mut().reset(at);
-            return Flow::Continue;
-        }
-        self.rate_limited(&name).await
-    }
-
-    async fn rate_limited(&mut self, what: &str) -> Flow {
-        let now = Instant::now();
-        tracing::debug!(conn = %self.socket.conn_id(), what, "djust: rate limited");
-        let recent = self
-            .last_rate_error
-            .is_some_and(|t| now.duration_since(t) < std::time::Duration::from_secs(1));
-        if recent {
-            return Flow::Continue;
-        }
-        self.last_rate_error = Some(now);
-        tracing::warn!(conn = %self.socket.conn_id(), what, "djust: event rate limit hit");
-        let cfg = &self.app.config;
-        let msg = format!(
-            "too many events (limit {}/s, burst {}): `{what}` was dropped",
-            cfg.rate_per_sec, cfg.rate_burst
-        );
-        self.send_error(None, code::RATE_LIMITED, &msg).await
-    }
-
-    /// Delivers a held resync, then held coalescible events, as tokens become available.
-    async fn release_held(&mut self) -> Flow {
-        let now = Instant::now();
-        if self.resync_held {
-            if !self.bucket.try_take(now) {
-                let at = self.bucket.ready_at(now);
-                self.rate_wake.as_mut().reset(at);
-                return Flow::Continue;
-            }
-            self.resync_held = false;
-            if let Flow::Close(reason) = self.flush(true).await {
-                return Flow::Close(reason);
-            }
-        }
-        while !self.held.is_empty() {
-            if !self.bucket.try_take(now) {
-                let at = self.bucket.ready_at(now);
-                self.rate_wake.as_mut().reset(at);
-                break;
-            }
-            let Some((name, event)) = self.held.pop_front() else {
-                break;
-            };
-            let flow = self
-                .dispatch(event.reference.as_ref(), &name, event.payload)
-                .await;
-            if let Flow::Close(reason) = flow {
-                return Flow::Close(reason);
-            }
-        }
-        Flow::Continue
-    }
-
     async fn dispatch(&mut self, reference: Option<&Value>, name: &str, payload: Value) -> Flow {
         let payload = match payload {
             Value::Object(map) => map,
@@ -471,26 +417,16 @@ impl<V: LiveView, T: Transport> Live<V, T> {
         }
     }
 
-    async fn event_error(&mut self, reference: Option<&Value>, err: &EventError) -> Flow {
-        tracing::warn!(conn = %self.socket.conn_id(), error = %err, "djust: event rejected");
-        self.send_error(reference, err.code(), &err.to_string())
-            .await
-    }
-
-    async fn on_control(&mut self, ctl: Option<Control>) -> Flow {
-        match ctl {
-            Some(Control::Info(info)) => {
+    async fn on_control(&mut self, info: Option<Info>) -> Flow {
+        match info {
+            Some(info) => {
                 self.handle_info(info).await;
                 self.mark_dirty();
-                Flow::Continue
             }
-            Some(Control::Disconnect) => Flow::Close(CloseReason::Server),
-            None => {
-                // Unreachable while `socket` holds a sender; disable the branch regardless.
-                self.info_open = false;
-                Flow::Continue
-            }
+            // Unreachable while `socket` holds a sender; disable the branch regardless.
+            None => self.info_open = false,
         }
+        Flow::Continue
     }
 
     async fn handle_info(&mut self, info: Info) {

@@ -7,12 +7,17 @@ pub(crate) mod live;
 mod rate;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_limits;
+pub(crate) mod warn;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::ws::Message;
 use http::HeaderMap;
 use serde_json::Value;
+use tokio::time::Instant;
 
 use crate::app::App;
 use crate::params::Params;
@@ -21,6 +26,8 @@ use crate::routes::Routes;
 use crate::session::Identity;
 
 pub(crate) use io::Transport;
+use rate::TokenBucket;
+use warn::{Warnings, client_warn};
 
 /// What the WebSocket upgrade request told us about the client.
 pub(crate) struct ConnInit {
@@ -44,9 +51,26 @@ pub(crate) async fn run<T: Transport>(
     init: ConnInit,
 ) {
     let max = app.config.max_frame_bytes;
+    let deadline = app.config.send_timeout;
+    let now = Instant::now();
+    // Before mount every frame takes a frame token too, and warnings share the same budget.
+    let mut frames = TokenBucket::new(
+        app.config.frame_rate_per_sec,
+        app.config.frame_rate_burst,
+        now,
+    );
+    let mut warnings = Warnings::new(now);
+    let mut last_refusal: Option<Instant> = None;
+    let conn = "(not mounted)";
     loop {
         // Before mount nothing but the first frame is expected, so one timer per frame is fine.
-        let next = tokio::time::timeout(app.config.idle_timeout, io.recv()).await;
+        let next = tokio::select! {
+            next = tokio::time::timeout(app.config.idle_timeout, io.recv()) => next,
+            () = crate::shutdown::shutdown_started(&app) => {
+                io::close(&mut io, close::SERVER_CLOSE, "service restart").await;
+                return;
+            }
+        };
         let msg = match next {
             Err(_elapsed) => {
                 io::close(&mut io, close::GOING_AWAY, "idle timeout").await;
@@ -54,51 +78,83 @@ pub(crate) async fn run<T: Transport>(
             }
             Ok(None) => return,
             Ok(Some(Err(e))) => {
-                if io::is_too_big(&e) {
-                    io::refuse_too_big(&mut io, max).await;
+                if let Some(violation) = io::classify(&e) {
+                    client_warn!(warnings, conn, e.to_string(), "djust: protocol violation");
+                    io::refuse(&mut io, violation, max).await;
                 }
                 return;
             }
             Ok(Some(Ok(msg))) => msg,
         };
-        let text = match msg {
-            Message::Text(text) => text,
-            Message::Close(_) => {
-                io.flush().await;
+        if let Message::Close(_) = msg {
+            io.flush().await;
+            return;
+        }
+        let now = Instant::now();
+        if !frames.try_take(now) {
+            // Dropped unread; one error a second at most.
+            if last_refusal.is_some_and(|t| now.duration_since(t) < Duration::from_secs(1)) {
+                continue;
+            }
+            last_refusal = Some(now);
+            client_warn!(warnings, conn, "frames", "djust: rate limit hit");
+            let msg = "too many frames before mount; slow down";
+            if io::send_error(&mut io, None, code::RATE_LIMITED, msg, deadline)
+                .await
+                .is_err()
+            {
                 return;
             }
-            Message::Ping(_) | Message::Pong(_) => continue,
+            continue;
+        }
+        let text = match msg {
+            Message::Text(text) => text,
+            Message::Close(_) | Message::Ping(_) | Message::Pong(_) => continue,
             Message::Binary(_) => {
                 let msg = "binary frames are not part of the protocol; send JSON text";
-                if !io::send_error(&mut io, None, code::BINARY_UNSUPPORTED, msg).await {
+                let sent = io::send_error(&mut io, None, code::BINARY_UNSUPPORTED, msg, deadline);
+                if sent.await.is_err() {
                     return;
                 }
                 continue;
             }
         };
+        crate::metrics::frame_in(text.len());
         if text.len() > max {
             io::refuse_too_big(&mut io, max).await;
             return;
         }
         let sent = match serde_json::from_str::<ClientFrame>(&text) {
             Err(e) => {
-                tracing::warn!(error = %e, "djust: malformed frame before mount");
-                let msg = format!("malformed frame: {e}");
-                io::send_error(&mut io, None, code::BAD_JSON, &msg).await
+                client_warn!(
+                    warnings,
+                    conn,
+                    e.to_string(),
+                    "djust: malformed frame before mount"
+                );
+                let msg = format!("malformed frame: {}", warn::clip(&e.to_string()));
+                io::send_error(&mut io, None, code::BAD_JSON, &msg, deadline).await
             }
             Ok(ClientFrame::Heartbeat { reference }) => {
                 let frame = ServerFrame::Heartbeat {
                     reference: reference.as_ref(),
                 };
-                io::send_frame(&mut io, &frame).await
+                io::send_frame(&mut io, &frame, deadline).await
             }
             Ok(ClientFrame::Event { reference, .. }) => {
                 let msg = "send a mount frame before events";
-                io::send_error(&mut io, reference.as_ref(), code::NOT_MOUNTED, msg).await
+                io::send_error(
+                    &mut io,
+                    reference.as_ref(),
+                    code::NOT_MOUNTED,
+                    msg,
+                    deadline,
+                )
+                .await
             }
             Ok(ClientFrame::Resync { .. }) => {
                 let msg = "send a mount frame before resync";
-                io::send_error(&mut io, None, code::NOT_MOUNTED, msg).await
+                io::send_error(&mut io, None, code::NOT_MOUNTED, msg, deadline).await
             }
             Ok(ClientFrame::Mount {
                 v,
@@ -110,15 +166,22 @@ pub(crate) async fn run<T: Transport>(
                     let msg = format!(
                         "protocol version {v} is not supported; this server speaks {PROTOCOL_VERSION}"
                     );
-                    io::send_error(&mut io, reference.as_ref(), code::UNSUPPORTED_VERSION, &msg)
-                        .await;
+                    let code = code::UNSUPPORTED_VERSION;
+                    let _ = io::send_error(&mut io, reference.as_ref(), code, &msg, deadline).await;
                     io::close(&mut io, close::MOUNT_REFUSED, "unsupported version").await;
                     return;
                 }
                 let Some((entry, params)) = routes.lookup(&path) else {
-                    tracing::info!(%path, "djust: mount of an unknown path");
-                    let msg = format!("no live view is mounted at {path:?}");
-                    io::send_error(&mut io, reference.as_ref(), code::NOT_FOUND, &msg).await;
+                    tracing::info!(path = ?warn::clip(&path), "djust: mount of an unknown path");
+                    let msg = format!("no live view is mounted at {:?}", warn::clip(&path));
+                    let _ = io::send_error(
+                        &mut io,
+                        reference.as_ref(),
+                        code::NOT_FOUND,
+                        &msg,
+                        deadline,
+                    )
+                    .await;
                     io::close(&mut io, close::MOUNT_REFUSED, "not found").await;
                     return;
                 };
@@ -131,7 +194,7 @@ pub(crate) async fn run<T: Transport>(
                 return entry.serve(io, app, init, target).await;
             }
         };
-        if !sent {
+        if sent.is_err() {
             return;
         }
     }

@@ -92,6 +92,11 @@ impl HeldEvents {
     pub(crate) fn is_empty(&self) -> bool {
         self.by_name.is_empty()
     }
+
+    /// The number of held events (one per name at most).
+    pub(crate) fn len(&self) -> usize {
+        self.by_name.len()
+    }
 }
 
 #[cfg(test)]

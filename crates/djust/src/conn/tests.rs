@@ -17,7 +17,7 @@ use crate::session::{Identity, Sessions};
 use crate::template::{DEFAULT_LAYOUT, TemplateSources, Templates};
 use crate::{CloseReason, Context, LiveView, MountRequest, Socket, ViewError};
 
-struct Fake {
+pub(super) struct Fake {
     rx: mpsc::UnboundedReceiver<Message>,
     tx: mpsc::UnboundedSender<Message>,
 }
@@ -34,10 +34,14 @@ impl Transport for Fake {
     async fn flush(&mut self) {}
 }
 
+/// The info senders of mounted views (when registered as app state).
 #[derive(Clone, Default)]
-struct Closes(Arc<Mutex<Vec<CloseReason>>>);
+pub(super) struct Senders(pub(super) Arc<Mutex<Vec<crate::InfoSender>>>);
 
-struct View {
+#[derive(Clone, Default)]
+pub(super) struct Closes(pub(super) Arc<Mutex<Vec<CloseReason>>>);
+
+pub(super) struct View {
     n: i64,
     x: i64,
 }
@@ -45,7 +49,10 @@ struct View {
 impl LiveView for View {
     const TEMPLATE: &'static str = "t.html";
 
-    async fn mount(_req: &MountRequest, _socket: &mut Socket) -> Result<Self, ViewError> {
+    async fn mount(_req: &MountRequest, socket: &mut Socket) -> Result<Self, ViewError> {
+        if let Some(senders) = socket.state::<Senders>() {
+            senders.0.lock().unwrap().push(socket.info_sender());
+        }
         Ok(View { n: 0, x: -1 })
     }
 
@@ -83,27 +90,27 @@ impl View {
 }
 
 /// The client end of a fake connection.
-struct Client {
-    tx: mpsc::UnboundedSender<Message>,
-    rx: mpsc::UnboundedReceiver<Message>,
+pub(super) struct Client {
+    pub(super) tx: mpsc::UnboundedSender<Message>,
+    pub(super) rx: mpsc::UnboundedReceiver<Message>,
 }
 
 impl Client {
-    fn send(&self, frame: Value) {
+    pub(super) fn send(&self, frame: Value) {
         self.tx
             .send(Message::Text(frame.to_string().into()))
             .unwrap();
     }
 
     /// The next message, or `None` if nothing arrives within `within` (of paused time).
-    async fn recv_within(&mut self, within: Duration) -> Option<Message> {
+    pub(super) async fn recv_within(&mut self, within: Duration) -> Option<Message> {
         tokio::time::timeout(within, self.rx.recv())
             .await
             .ok()
             .flatten()
     }
 
-    async fn recv_json(&mut self) -> Value {
+    pub(super) async fn recv_json(&mut self) -> Value {
         match self.recv_within(Duration::from_secs(3600)).await {
             Some(Message::Text(t)) => serde_json::from_str(&t).unwrap(),
             other => panic!("expected a text frame, got {other:?}"),
@@ -111,31 +118,52 @@ impl Client {
     }
 }
 
-fn start(config: DjustConfig, closes: Closes) -> Client {
-    let templates = Templates::new(
-        TemplateSources {
-            dir: None,
-            embedded: vec![("t.html".into(), "<p>{{ n }}</p><i>{{ x }}</i>".into())],
-        },
-        DEFAULT_LAYOUT,
-        [("t.html", "V")],
-    )
-    .unwrap();
+pub(super) fn start(config: DjustConfig, closes: Closes) -> Client {
     let mut state = http::Extensions::new();
     state.insert(closes);
+    let presence = djust_presence::Presence::new(Default::default()).unwrap();
+    start_with(config, state, presence, |routes| {
+        routes
+            .insert("/v", Arc::new(ViewEntry::<View>::new()))
+            .unwrap();
+    })
+}
+
+/// Templates of the test views: `t.html` (View) and `p.html` (the presence view of
+/// `tests_limits.rs`).
+fn templates() -> Templates {
+    Templates::new(
+        TemplateSources {
+            dir: None,
+            embedded: vec![
+                ("t.html".into(), "<p>{{ n }}</p><i>{{ x }}</i>".into()),
+                ("p.html".into(), "<p>{{ n }}</p>".into()),
+            ],
+        },
+        DEFAULT_LAYOUT,
+        [("t.html", "V"), ("p.html", "P")],
+    )
+    .unwrap()
+}
+
+/// A connection to an app with `state` and `presence`, its routes added by `add_routes`.
+pub(super) fn start_with(
+    config: DjustConfig,
+    state: http::Extensions,
+    presence: djust_presence::Presence,
+    add_routes: impl FnOnce(&mut Routes<Fake>),
+) -> Client {
     let app = Arc::new(App {
         config,
-        templates,
+        templates: templates(),
         sessions: Sessions::new(Some(&[7; 32]), false),
         state: Arc::new(state),
         layout: DEFAULT_LAYOUT.to_owned(),
-        presence: djust_presence::Presence::new(Default::default()).unwrap(),
+        presence,
         sweeper: None,
     });
     let mut routes = Routes::new();
-    routes
-        .insert("/v", Arc::new(ViewEntry::<View>::new()))
-        .unwrap();
+    add_routes(&mut routes);
     let (client_tx, server_rx) = mpsc::unbounded_channel();
     let (server_tx, client_rx) = mpsc::unbounded_channel();
     let init = ConnInit {
@@ -153,14 +181,14 @@ fn start(config: DjustConfig, closes: Closes) -> Client {
     }
 }
 
-async fn mounted(config: DjustConfig, closes: Closes) -> Client {
+pub(super) async fn mounted(config: DjustConfig, closes: Closes) -> Client {
     let mut c = start(config, closes);
     c.send(json!({"t": "mount", "v": 2, "path": "/v"}));
     assert_eq!(c.recv_json().await["t"], "mounted");
     c
 }
 
-fn close_code(msg: Option<Message>) -> Option<u16> {
+pub(super) fn close_code(msg: Option<Message>) -> Option<u16> {
     match msg {
         Some(Message::Close(Some(frame))) => Some(frame.code),
         other => panic!("expected a Close frame, got {other:?}"),

@@ -41,7 +41,7 @@ async fn page<V: LiveView>(
         .map(|(_, params)| params)
         .unwrap_or_default();
     // The static render has no connection: its info channel and pushed events go nowhere.
-    let (info, _info_rx) = InfoSender::channel();
+    let (info, _info_rx) = InfoSender::channel(1);
     let mut socket = Socket::new(
         identity.clone(),
         false,
@@ -59,6 +59,7 @@ async fn page<V: LiveView>(
         state: app.state.clone(),
     };
     let rendered = async {
+        V::authorize(&req).await?;
         let view = V::mount(&req, &mut socket).await?;
         let (ctx, content) = crate::render::render_view(&app.templates, &view, &socket)?;
         let parts = PageParts {
@@ -91,6 +92,7 @@ async fn page<V: LiveView>(
 fn error_response(path: &str, err: &ViewError) -> Response {
     let status = match err {
         ViewError::NotFound(_) => StatusCode::NOT_FOUND,
+        ViewError::Forbidden(_) => StatusCode::FORBIDDEN,
         ViewError::BadRequest(_) | ViewError::Param(_) => StatusCode::BAD_REQUEST,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };

@@ -85,6 +85,16 @@ impl PresenceLink {
         }
         state.handover = None;
     }
+
+    /// The connection was closed for silence (idle timeout): its entries are left to the
+    /// engine, which expires them `presence_timeout` after their last heartbeat — so a
+    /// silent client leaves peers at the presence timeout (plus one sweep), whatever the
+    /// idle timeout, instead of at the idle timeout plus the reconnect grace.
+    pub(crate) fn abandon(&self) {
+        let mut state = self.state.lock();
+        state.tracked = false;
+        state.handover = None;
+    }
 }
 
 /// A view's handle on presence for its connection: the state behind the spec's

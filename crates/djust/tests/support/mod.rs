@@ -201,6 +201,25 @@ impl Ws {
         self.close_code().await
     }
 
+    /// Writes raw bytes to the TCP stream under the WebSocket (hand-made frames).
+    pub async fn write_raw(&mut self, bytes: &[u8]) {
+        use tokio::io::AsyncWriteExt;
+        match self.stream.get_mut() {
+            MaybeTlsStream::Plain(tcp) => tcp.write_all(bytes).await.expect("raw write"),
+            _ => panic!("plain TCP expected"),
+        }
+    }
+
+    /// Sends `frame` unless that takes longer than `within` (the server stopped reading);
+    /// returns whether it was sent.
+    pub async fn send_within(&mut self, frame: Value, within: Duration) -> bool {
+        let text = frame.to_string();
+        matches!(
+            tokio::time::timeout(within, self.stream.send(Message::text(text))).await,
+            Ok(Ok(()))
+        )
+    }
+
     /// Drops the TCP connection without a Close frame.
     pub fn drop_abruptly(self) {
         drop(self.stream);

@@ -120,6 +120,13 @@ impl Room {
         Ok(self.track_presence(json!({"name": self.name}))?)
     }
 
+    /// Keeps this connection's task busy for `ms` (a server that stops answering for a
+    /// moment: the client's heartbeat then times out and it reconnects).
+    #[event_handler(render = false)]
+    async fn stall(&mut self, ms: u64) {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
+
     #[event_handler]
     fn shout(&mut self, message: String) -> Result<(), ViewError> {
         Ok(self.broadcast_to_presence("shout", json!({"message": message, "from": self.name}))?)

@@ -33,6 +33,10 @@ impl LiveCursorMixin for CollaborativeDocView {}
 impl LiveView for CollaborativeDocView {
     const TEMPLATE: &'static str = "canvas_page.html";
 
+    async fn authorize(req: &MountRequest) -> Result<(), ViewError> {
+        super::authorize_document(req).await
+    }
+
     async fn mount(req: &MountRequest, socket: &mut Socket) -> Result<Self, ViewError> {
         let document = load_document(&db(req)?, req).await?;
         let me = Person::of(&req.identity);

@@ -35,6 +35,10 @@ impl PresenceMixin for DocumentView {
 impl LiveView for DocumentView {
     const TEMPLATE: &'static str = "document_page.html";
 
+    async fn authorize(req: &MountRequest) -> Result<(), ViewError> {
+        super::authorize_document(req).await
+    }
+
     async fn mount(req: &MountRequest, socket: &mut Socket) -> Result<Self, ViewError> {
         let document = load_document(&db(req)?, req).await?;
         let me = Person::of(&req.identity);

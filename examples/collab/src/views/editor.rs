@@ -39,6 +39,10 @@ impl LiveCursorMixin for CollaborativeEditor {}
 impl LiveView for CollaborativeEditor {
     const TEMPLATE: &'static str = "editor.html";
 
+    async fn authorize(req: &MountRequest) -> Result<(), ViewError> {
+        super::authorize_document(req).await
+    }
+
     async fn mount(req: &MountRequest, socket: &mut Socket) -> Result<Self, ViewError> {
         let db = db(req)?;
         let doc = load_document(&db, req).await?;

@@ -55,6 +55,8 @@ pub(crate) struct DocumentList {
     me: Person,
     /// The presence user id: whose creation budget a new document uses.
     user_id: String,
+    /// The logged-in user's id (`None`: a guest): whose private documents are listed.
+    viewer: Option<i64>,
     db: Db,
     limiter: CreationLimiter,
 }
@@ -64,13 +66,13 @@ impl DocumentList {
     async fn load(&mut self, asked: u64) -> Result<(), ViewError> {
         let (_, total) = self
             .db
-            .documents_page(0, 0)
+            .documents_page(self.viewer, 0, 0)
             .await
             .map_err(ViewError::other)?;
         let page = Page::of(asked, total);
         let (documents, _) = self
             .db
-            .documents_page(PAGE_SIZE, page.offset())
+            .documents_page(self.viewer, PAGE_SIZE, page.offset())
             .await
             .map_err(ViewError::other)?;
         self.documents = documents;
@@ -90,6 +92,7 @@ impl LiveView for DocumentList {
             error: None,
             me: Person::of(&req.identity),
             user_id: req.identity.user_id().to_owned(),
+            viewer: req.identity.auth_user().map(|u| u.id),
             db: db(req)?,
             limiter: req.state::<CreationLimiter>().cloned().unwrap_or_default(),
         };
@@ -111,9 +114,22 @@ impl LiveView for DocumentList {
 
 #[djust::event_handlers]
 impl DocumentList {
-    /// The "new document" form: creates it and shows the page it is on (the last).
+    /// The "new document" form: creates it and shows the page it is on (the last). With
+    /// `private` checked the document is visible only to its creator (logged-in users only).
     #[event_handler]
-    async fn create_document(&mut self, title: String) -> Result<(), ViewError> {
+    async fn create_document(
+        &mut self,
+        title: String,
+        private: Option<String>,
+    ) -> Result<(), ViewError> {
+        let owner = match (private.is_some(), self.viewer) {
+            (false, _) => None,
+            (true, Some(me)) => Some(me),
+            (true, None) => {
+                self.error = Some("Log in to create a private document.".to_owned());
+                return Ok(());
+            }
+        };
         let title = title.trim();
         let chars = title.chars().count();
         if title.is_empty() || chars > MAX_TITLE_CHARS {
@@ -128,7 +144,7 @@ impl DocumentList {
         }
         self.error = None;
         self.db
-            .create_document(title)
+            .create_document(title, owner)
             .await
             .map_err(ViewError::other)?;
         self.load(u64::MAX).await

@@ -29,6 +29,22 @@ pub(crate) async fn load_document(db: &Db, req: &MountRequest) -> Result<Documen
         .ok_or_else(|| ViewError::not_found(format!("there is no document {doc_id}")))
 }
 
+/// `LiveView::authorize` of every view of one document: a private document only for its
+/// owner. Runs before `mount`, so a refused socket never joins the document's presence group
+/// (HTTP 403, or over the WebSocket `forbidden` and close 4403). A missing document is left
+/// to `mount`'s 404.
+pub(crate) async fn authorize_document(req: &MountRequest) -> Result<(), ViewError> {
+    let doc_id: i64 = req.params.get("doc_id")?;
+    let doc = db(req)?.document(doc_id).await.map_err(ViewError::other)?;
+    let viewer = req.identity.auth_user().map(|u| u.id);
+    match doc {
+        Some(doc) if !doc.visible_to(viewer) => Err(ViewError::forbidden(format!(
+            "document {doc_id} is private to its owner; log in as them to open it"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// How many join/leave messages a page keeps (older ones are dropped; all fade out via CSS).
 const MAX_FLASHES: usize = 4;
 

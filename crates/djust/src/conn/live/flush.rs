@@ -6,7 +6,6 @@ use djust_render::Output;
 use super::{Flow, Live};
 use crate::conn::io::Transport;
 use crate::protocol::{CursorMove, ServerFrame, code};
-use crate::socket::Control;
 use crate::socket::PushEvent;
 use crate::view::{CloseReason, LiveView};
 
@@ -19,15 +18,17 @@ impl<V: LiveView, T: Transport> Live<V, T> {
         self.last_flush = tokio::time::Instant::now();
         // Drain what was queued during the tick, but not what arrives meanwhile: a producer
         // faster than `handle_info` must not keep this loop from rendering.
-        for _ in 0..self.info_rx.len() {
-            match self.info_rx.try_recv() {
-                Ok(Control::Info(info)) => {
-                    self.handle_info(info).await;
-                    self.dirty = true;
-                }
-                Ok(Control::Disconnect) => return Flow::Close(CloseReason::Server),
-                Err(_) => break,
-            }
+        let queued = self.info_rx.len();
+        crate::metrics::queue_depth("info", queued);
+        for _ in 0..queued {
+            let Some(info) = self.info_rx.try_recv() else {
+                break;
+            };
+            self.handle_info(info).await;
+            self.dirty = true;
+        }
+        if self.info_rx.disconnect_requested() {
+            return Flow::Close(CloseReason::Server);
         }
         self.sync_presence();
         self.drain_presence();
@@ -66,8 +67,9 @@ impl<V: LiveView, T: Transport> Live<V, T> {
                     .await;
             }
         };
-        let interval =
-            super::super::budget::render_interval(started.elapsed(), self.app.config.tick);
+        let took = started.elapsed();
+        crate::metrics::render_time(took);
+        let interval = super::super::budget::render_interval(took, self.app.config.tick);
         self.next_render = now + interval;
         let cursors = self.note_rendered();
         let events = self.socket.take_pushed();
