@@ -63,7 +63,7 @@ pub async fn seed_rooms(db: &std::path::Path, n: usize) -> Result<Vec<i64>, Benc
     let db = collab::db::Db::open(db).map_err(err)?;
     let have = db.documents().await.map_err(err)?.len();
     for i in have..n {
-        db.create_document(&format!("bench room {i}"))
+        db.create_document(&format!("bench room {i}"), None)
             .await
             .map_err(err)?;
     }

@@ -42,7 +42,10 @@ pub struct DjustConfig {
     /// Capacity of each connection's info queue ([`crate::InfoSender`], default 1024
     /// messages). When full, `InfoSender::send` refuses with [`crate::SendError::Full`].
     pub info_queue: usize,
-    /// WebSocket read buffer per connection (default 8 KiB; axum's default is 128 KiB).
+    /// WebSocket read buffer per connection (default 8 KiB; axum's default is 128 KiB). A
+    /// larger frame grows it for that frame. Not smaller by default: a frame refused as too
+    /// large is only answered with a visible 1009 when it fits the buffer (the unread rest
+    /// makes the kernel reset the connection, which can lose the Close frame).
     pub ws_read_buffer: usize,
     /// WebSocket write buffer per connection (default 8 KiB; axum's default is 128 KiB).
     pub ws_write_buffer: usize,

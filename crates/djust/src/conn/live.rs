@@ -61,7 +61,8 @@ pub(crate) async fn run_view<V: LiveView, T: Transport>(
     };
     let reference = target.reference.as_ref();
     let mounted = match V::authorize(&req).await {
-        Ok(()) => V::mount(&req, &mut socket).await,
+        // Boxed: the mount future is gone once mounted, not kept inside the connection's task.
+        Ok(()) => Box::pin(V::mount(&req, &mut socket)).await,
         Err(err) => Err(err),
     };
     let mut view = match mounted {
@@ -93,7 +94,7 @@ pub(crate) async fn run_view<V: LiveView, T: Transport>(
                 "render failed",
             )
             .await;
-            view.terminate(&CloseReason::Server, &mut socket).await;
+            Box::pin(view.terminate(&CloseReason::Server, &mut socket)).await;
             socket.presence_link().terminate(true);
             return;
         }
@@ -227,16 +228,18 @@ impl<V: LiveView, T: Transport> Live<V, T> {
             let flow = tokio::select! {
                 // The render deadline goes first so a flood of frames cannot postpone it.
                 biased;
-                () = &mut self.tick, if self.armed => self.flush(false).await,
-                msg = self.io.recv() => self.on_message(msg).await,
+                // The handlers' futures (a render, the view's own async handlers) are boxed:
+                // inline, the largest of them would be part of every idle connection's task.
+                () = &mut self.tick, if self.armed => Box::pin(self.flush(false)).await,
+                msg = self.io.recv() => Box::pin(self.on_message(msg)).await,
                 ctl = self.info_rx.recv(), if !self.armed && self.info_open => {
-                    self.on_control(ctl).await
+                    Box::pin(self.on_control(ctl)).await
                 }
                 ev = presence::recv(&mut self.presence_sub), if !self.armed && self.presence_sub.is_some() => {
                     self.on_presence(ev)
                 }
                 () = &mut self.rate_wake, if self.resync_held || !self.held.is_empty() => {
-                    self.release_held().await
+                    Box::pin(self.release_held()).await
                 }
                 () = &mut self.idle => self.on_idle(),
                 () = self.stop.disconnected() => Flow::Close(CloseReason::Server),

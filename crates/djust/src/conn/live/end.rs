@@ -40,7 +40,7 @@ impl<V: LiveView, T: Transport> Live<V, T> {
     /// and sends the Close frame.
     pub(super) async fn end(&mut self, reason: CloseReason) {
         tracing::debug!(conn = %self.socket.conn_id(), ?reason, "djust: connection closed");
-        self.view.terminate(&reason, &mut self.socket).await;
+        Box::pin(self.view.terminate(&reason, &mut self.socket)).await;
         let presence = self.socket.presence_link();
         match reason {
             // Silent: its presence expires at `presence_timeout` after its last heartbeat.
