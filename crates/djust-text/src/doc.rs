@@ -343,7 +343,13 @@ mod tests {
         let err = server.apply(&[0xff, 0x01, 0x02]).unwrap_err();
         assert!(matches!(err, TextError::BadUpdate(_)), "{err}");
         let err = server.apply(&[0u8; 101]).unwrap_err();
-        assert_eq!(err, TextError::UpdateTooLarge { size: 101, max: 100 });
+        assert_eq!(
+            err,
+            TextError::UpdateTooLarge {
+                size: 101,
+                max: 100
+            }
+        );
         assert_eq!((server.text(), server.state_vector()), good);
         // Fill the document towards its limit: the update that would cross it is refused.
         let mut accepted = 0;

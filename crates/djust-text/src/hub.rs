@@ -255,6 +255,29 @@ impl Document {
         self.0.saved.subscribe()
     }
 
+    /// Merges the stored state (what other processes saved) into this document and fans out
+    /// what it brought, without saving. Returns whether anything changed. A runtime calls it
+    /// periodically to heal what a broken relay between processes dropped.
+    ///
+    /// # Errors
+    /// [`TextError::Store`] if loading fails; [`TextError::BadUpdate`] if the stored state is
+    /// not a Yjs update (the document is unchanged).
+    pub async fn refresh(&self) -> Result<bool, TextError> {
+        let Some(Loaded::State(stored)) = self.0.store.load(&self.0.key).await? else {
+            return Ok(false);
+        };
+        let mut state = self.0.state.lock();
+        let delta = state.doc.merge(&stored)?;
+        if delta.is_empty() {
+            return Ok(false);
+        }
+        let _ = self.0.updates.send(TextUpdate {
+            origin: Origin::Store,
+            update: delta.into(),
+        });
+        Ok(true)
+    }
+
     /// True for the first caller only: lets a runtime start one relay (to other processes)
     /// per open document.
     pub fn claim_relay(&self) -> bool {

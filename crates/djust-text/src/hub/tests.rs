@@ -158,6 +158,13 @@ async fn two_processes_on_one_store_never_overwrite_each_other() {
         origins.push(u.origin);
     }
     assert_eq!(origins, [Origin::Client(2), Origin::Store]);
+    // `one` has not saved since: a refresh brings B's edit from the store, once.
+    let mut a_updates = a.subscribe();
+    assert_eq!(a.text(), "base A");
+    assert!(a.refresh().await.unwrap());
+    assert_eq!(a.text(), "B base A");
+    assert_eq!(a_updates.try_recv().unwrap().origin, Origin::Store);
+    assert!(!a.refresh().await.unwrap(), "nothing new the second time");
     let _ = ca.get_or_insert_text(TEXT_NAME).get_string(&ca.transact());
 }
 

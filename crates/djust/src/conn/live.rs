@@ -19,6 +19,7 @@ use tokio::time::{Instant, Sleep};
 mod cursors;
 mod flush;
 mod presence;
+mod text;
 
 use super::io::{self, Transport};
 use super::rate::{HeldEvent, HeldEvents, TokenBucket};
@@ -233,6 +234,7 @@ impl<V: LiveView, T: Transport> Live<V, T> {
                     self.release_held().await
                 }
                 () = &mut self.idle => self.on_idle(),
+                ev = text::recv(&mut self.socket) => self.on_text_event(ev).await,
             };
             if let Flow::Close(reason) = flow {
                 return reason;
@@ -351,6 +353,7 @@ impl<V: LiveView, T: Transport> Live<V, T> {
                     Flow::Continue
                 }
             }
+            ClientFrame::Text(frame) => self.on_shared_text(frame).await,
             ClientFrame::Mount { reference, .. } => {
                 let msg = "this connection already has a mounted view; open a new connection";
                 self.send_error(reference.as_ref(), code::ALREADY_MOUNTED, msg)

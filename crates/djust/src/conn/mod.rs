@@ -96,8 +96,8 @@ pub(crate) async fn run<T: Transport>(
                 let msg = "send a mount frame before events";
                 io::send_error(&mut io, reference.as_ref(), code::NOT_MOUNTED, msg).await
             }
-            Ok(ClientFrame::Resync { .. }) => {
-                let msg = "send a mount frame before resync";
+            Ok(ClientFrame::Resync { .. } | ClientFrame::Text(_)) => {
+                let msg = "send a mount frame before resync or shared-text frames";
                 io::send_error(&mut io, None, code::NOT_MOUNTED, msg).await
             }
             Ok(ClientFrame::Mount {
