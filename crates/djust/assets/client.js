@@ -98,6 +98,7 @@
     stopHeartbeat();
     setBodyState(false);
     if (wasConnected) eachHook(function (h) { callHook(h, "disconnected"); });
+    if (djust.__text) djust.__text.disconnected();
     // 4400-4499: the server refused the mount for a reason a retry won't fix.
     if (!wantOpen || (code >= 4400 && code < 4500)) return;
     const cap = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * Math.pow(2, attempt));
@@ -197,7 +198,9 @@
         window.dispatchEvent(new CustomEvent("djust-error", { detail: frame }));
         break;
       default:
-        console.warn("djust: unknown frame type", frame.t);
+        // Shared-text frames (text_sync, text_update, text_ack, text_error): shared-text.js.
+        if (djust.__text && String(frame.t).indexOf("text_") === 0) djust.__text.onFrame(frame);
+        else console.warn("djust: unknown frame type", frame.t);
     }
   }
 
@@ -218,6 +221,7 @@
     startHeartbeat(frame.heartbeat_ms || 30000);
     if (reconnect) eachHook(function (h) { callHook(h, "reconnected"); });
     syncHooks(reconnect ? touched : null);
+    if (djust.__text) djust.__text.mounted(root);
   }
 
   function onPatch(frame) {
@@ -361,6 +365,8 @@
       hooks.set(el, hook);
       callHook(hook, "mounted");
     }
+    // Shared-text fields the morph added or replaced (shared-text.js).
+    if (djust.__text) djust.__text.scan(root);
   }
 
   /* ------------------------------------------------------------------ DOM events */
@@ -541,6 +547,8 @@
   djust.connect = connect;
   djust.disconnect = disconnect;
   djust.pushEvent = function (name, payload) { return pushEvent(name, payload); };
+  // For shared-text.js (served in the same file): send a frame on the open connection.
+  djust.__send = sendFrame;
   Object.defineProperty(djust, "connected", { get: function () { return connected; } });
   Object.defineProperty(djust, "version", { get: function () { return lastVer; } });
   Object.defineProperty(djust, "mountCount", { get: function () { return mountCount; } });

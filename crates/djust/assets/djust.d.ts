@@ -57,6 +57,21 @@ interface DjustGlobal {
   readonly version?: number;
   /** How many times the view was mounted (1 + reconnects). */
   readonly mountCount?: number;
+  /**
+   * The shared-text field `name` (`dj-shared-text="name"`): its merged text and the field's
+   * `dj-text-state` ("loading", "sending", "saved", "offline", "error"); null if the page has
+   * no such field yet.
+   */
+  sharedText?(name: string): { text: string; state: string | null } | null;
+}
+
+/** The `djust:text-error` event's `detail`: the server's `text_error` frame. */
+interface DjustTextErrorFrame {
+  t: "text_error";
+  field: string;
+  id?: number;
+  code: string;
+  message: string;
 }
 
 /** The `djust-error` event's `detail`: the server's error frame. */
@@ -73,4 +88,5 @@ interface Window {
 
 interface WindowEventMap {
   "djust-error": CustomEvent<DjustErrorFrame>;
+  "djust:text-error": CustomEvent<DjustTextErrorFrame>;
 }

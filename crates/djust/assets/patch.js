@@ -443,6 +443,9 @@
       return;
     }
     morphAttrs(live, fresh, state);
+    // A shared-text field (its text belongs to the Yjs binding, shared-text.js) and an element
+    // marked dj-update="ignore" keep their children: only their attributes follow the server.
+    if (live.hasAttribute("dj-shared-text") || live.getAttribute("dj-update") === "ignore") return;
     morphChildren(live, fresh, state);
   }
 

@@ -72,6 +72,7 @@ pub struct DjustBuilder {
     views: Vec<LiveRoute>,
     presence: Option<Presence>,
     without_ops_routes: bool,
+    text_config: djust_text::TextConfig,
 }
 
 impl DjustBuilder {
@@ -125,6 +126,13 @@ impl DjustBuilder {
     /// ([`Presence::spawn_sweeper`]).
     pub fn presence(mut self, engine: Presence) -> Self {
         self.presence = Some(engine);
+        self
+    }
+
+    /// Settings of shared-text documents (`docs/runtime.md`, *Shared text*): size limits, the
+    /// save delay, the fan-out buffer. Defaults: [`crate::text::TextConfig::default`].
+    pub fn shared_text_config(mut self, config: djust_text::TextConfig) -> Self {
+        self.text_config = config;
         self
     }
 
@@ -200,7 +208,10 @@ impl DjustBuilder {
         let mut state = self.state;
         // Reached by each connection through the state (`shutdown::register`).
         state.insert(crate::shutdown::Registry(live.clone()));
+        let texts = djust_text::TextHub::new(self.text_config);
+        state.insert(crate::text::Hub(texts.clone()));
         let handle = DjustHandle {
+            texts,
             presence: presence.clone(),
             redis,
             live: live.clone(),
@@ -227,6 +238,7 @@ impl DjustBuilder {
 /// The presence engine of a built application, and its clean shutdown.
 #[derive(Debug)]
 pub struct DjustHandle {
+    texts: djust_text::TextHub,
     presence: Presence,
     redis: Option<RedisHandle>,
     live: Arc<LiveConnections>,
@@ -251,6 +263,7 @@ impl DjustHandle {
     /// other processes emit their leaves at once. Call it after the server stopped serving.
     /// Nothing to do for the memory backend.
     pub async fn shutdown(self) {
+        self.flush_shared_text(SHUTDOWN_FLUSH_TIMEOUT).await;
         #[cfg(feature = "redis")]
         if let Some(redis) = self.redis {
             redis.shutdown().await;
@@ -259,6 +272,22 @@ impl DjustHandle {
         if let Some(never) = self.redis {
             match never {}
         }
+    }
+}
+
+/// How long [`DjustHandle::shutdown`] waits for unsaved shared text.
+const SHUTDOWN_FLUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl DjustHandle {
+    /// Saves every shared-text document with unsaved edits now and waits, at most `timeout`
+    /// (the first step of [`DjustHandle::shutdown`]). Returns how many could not be saved;
+    /// each is logged.
+    pub async fn flush_shared_text(&self, timeout: std::time::Duration) -> usize {
+        let failed = self.texts.flush_all(timeout).await;
+        for (key, error) in &failed {
+            tracing::error!(key = %key.escape_debug(), %error, "djust: shared text not saved at shutdown");
+        }
+        failed.len()
     }
 }
 

@@ -77,6 +77,7 @@ mod shutdown;
 mod socket;
 mod template;
 mod template_path;
+pub mod text;
 mod view;
 
 pub use app::{Djust, DjustBuilder, DjustHandle};
@@ -84,7 +85,7 @@ pub use config::{DjustConfig, MIN_SECRET_BYTES};
 pub use context::Context;
 pub use djust_macros::{event_handler, event_handlers};
 pub use error::{BuildError, EventError, ParamError, ViewError};
-pub use http::{SCRIPT_PATH, WS_PATH};
+pub use http::{SCRIPT_PATH, WS_PATH, YJS_PATH};
 pub use params::Params;
 pub use protocol::PROTOCOL_VERSION;
 pub use serve::{ServeError, ServeOptions, Server, serve};

@@ -38,6 +38,24 @@ pub(crate) enum ClientFrame {
         #[serde(default)]
         ver: Option<u64>,
     },
+    /// `text_sync` / `text_update` (shared text, `crate::text`); tried after the others.
+    #[serde(untagged)]
+    Text(TextClientFrame),
+}
+
+/// The client's shared-text frames (`docs/protocol.md`, *Shared text*). Binary values are
+/// base64 (standard alphabet, padded) in JSON strings.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "t", rename_all = "snake_case")]
+pub(crate) enum TextClientFrame {
+    /// The client's state vector: answered with what it misses and the server's state vector.
+    TextSync { field: String, sv: String },
+    /// A local edit (a Yjs update); acknowledged with `text_ack` carrying `id` once durable.
+    TextUpdate {
+        field: String,
+        id: Value,
+        update: String,
+    },
 }
 
 /// Frames the server sends.
@@ -93,6 +111,30 @@ pub(crate) enum ServerFrame<'a> {
     Error {
         #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
         reference: Option<&'a Value>,
+        code: &'a str,
+        message: &'a str,
+    },
+    /// The answer to the client's `text_sync`: what it misses, and the server's state vector.
+    TextSync {
+        field: &'a str,
+        update: String,
+        sv: String,
+    },
+    /// Another connection's edit of a shared text (or, after a lag, the whole document).
+    TextUpdate {
+        field: &'a str,
+        update: String,
+    },
+    /// The client's updates with these ids are applied and durable.
+    TextAck {
+        field: &'a str,
+        ids: &'a [Value],
+    },
+    /// A shared-text frame was refused; the document is unchanged.
+    TextError {
+        field: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id: Option<&'a Value>,
         code: &'a str,
         message: &'a str,
     },
@@ -159,6 +201,10 @@ pub(crate) mod code {
     pub(crate) const RENDER_FAILED: &str = "render_failed";
     pub(crate) const RATE_LIMITED: &str = "rate_limited";
     pub(crate) const FORBIDDEN: &str = "forbidden";
+    /// A shared-text frame names a field the view did not declare.
+    pub(crate) const TEXT_UNKNOWN_FIELD: &str = "text_unknown_field";
+    /// A shared-text frame's base64 is invalid.
+    pub(crate) const TEXT_BAD_UPDATE: &str = "text_bad_update";
 }
 
 /// WebSocket close codes the server uses.
@@ -200,6 +246,22 @@ mod tests {
         .unwrap();
         assert!(matches!(f, ClientFrame::Event { coalesce: true, .. }));
         assert!(serde_json::from_value::<ClientFrame>(json!({"t":"nope"})).is_err());
+        let f: ClientFrame =
+            serde_json::from_value(json!({"t":"text_sync","field":"content","sv":"AA=="})).unwrap();
+        assert!(
+            matches!(f, ClientFrame::Text(TextClientFrame::TextSync { ref field, .. }) if field == "content")
+        );
+        let f: ClientFrame = serde_json::from_value(
+            json!({"t":"text_update","field":"content","id":3,"update":"AAA="}),
+        )
+        .unwrap();
+        assert!(
+            matches!(f, ClientFrame::Text(TextClientFrame::TextUpdate { ref id, .. }) if id == &json!(3))
+        );
+        // A text frame missing a field is still malformed.
+        assert!(
+            serde_json::from_value::<ClientFrame>(json!({"t":"text_update","field":"c"})).is_err()
+        );
     }
 
     #[test]

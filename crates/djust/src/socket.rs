@@ -266,6 +266,8 @@ pub struct Socket {
     pushed: Vec<PushEvent>,
     disconnect_requested: bool,
     presence: PresenceLink,
+    /// The view's shared-text fields (`crate::text`).
+    text: crate::text::TextLink,
 }
 
 impl Socket {
@@ -286,6 +288,7 @@ impl Socket {
             state,
             pushed: Vec::new(),
             disconnect_requested: false,
+            text: crate::text::TextLink::new(conn_id.as_u128()),
         }
     }
 
@@ -341,6 +344,42 @@ impl Socket {
     /// client reconnects and remounts).
     pub fn disconnect(&mut self) {
         self.disconnect_requested = true;
+    }
+
+    /// Binds the template field `dj-shared-text="<field>"` to the shared document `key`, loaded
+    /// from `store` unless this process has it open already, and returns a handle on it (its
+    /// [`SharedText::text`](crate::text::SharedText::text) is the text to render inside the
+    /// `<textarea>`). Call it in `mount`: during the page GET it only reads the document; over
+    /// the WebSocket it also makes the connection sync the field, apply the client's edits,
+    /// send it everyone else's, and save to `store` (`docs/runtime.md`, *Shared text*).
+    ///
+    /// # Errors
+    /// [`ViewError::Other`] if the document cannot be loaded (the store failed, or its stored
+    /// state is not a Yjs update), or if the view is not served by an app from
+    /// [`crate::Djust::builder`].
+    pub async fn shared_text(
+        &mut self,
+        field: &str,
+        key: &str,
+        store: Arc<dyn crate::text::TextStore>,
+    ) -> Result<crate::text::SharedText, ViewError> {
+        let hub = self.state.get::<crate::text::Hub>().ok_or_else(|| {
+            ViewError::other("shared text needs an app built with Djust::builder()")
+        })?;
+        let doc = hub
+            .0
+            .open(key, store)
+            .await
+            .map_err(|e| ViewError::other(format!("shared text `{field}`: {e}")))?;
+        if self.connected {
+            crate::text::relay::ensure(self.presence.engine(), &doc);
+            self.text.bind(field, doc.clone());
+        }
+        Ok(crate::text::SharedText::new(field, doc))
+    }
+
+    pub(crate) fn text_link(&mut self) -> &mut crate::text::TextLink {
+        &mut self.text
     }
 
     pub(crate) fn presence_link(&self) -> &PresenceLink {

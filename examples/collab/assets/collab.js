@@ -10,6 +10,10 @@
  * - Typing indicator: input -> pushEvent("typing", {typing: true}); after TYPING_IDLE_MS
  *   without input, or on blur -> {typing: false}.
  *
+ * - The save state of the shared-text field (its dj-text-state attribute) is shown in words under
+ *   the textarea (`.save-state`): "Saved", "Saving…", "Offline — your changes are kept and will be
+ *   sent", or the server's refusal (`djust:text-error`).
+ *
  * User data is only ever assigned to `textarea.value`; markup with names (list, cursors,
  * flash messages) is rendered by the server's autoescaping templates.
  */
@@ -56,9 +60,18 @@
     ta.scrollTop = scroll;
   }
 
+  const SAVE_STATES = {
+    loading: "Loading…",
+    sending: "Saving…",
+    saved: "Saved",
+    offline: "Offline — your changes are kept and will be sent",
+    error: "Not saved: the server refused this edit",
+  };
+
   /** @type {DjustHook} */
   const Editor = {
     mounted() {
+      this.watchSaveState();
       this.lastInput = 0;
       this.typing = false;
       this.typingTimer = null;
@@ -78,6 +91,31 @@
 
     textarea() {
       return this.el.querySelector("textarea");
+    },
+
+    /** Mirrors the shared-text field's dj-text-state into `.save-state`, in words. */
+    watchSaveState() {
+      const show = () => {
+        const out = /** @type {HTMLElement | null} */ (this.el.querySelector(".save-state"));
+        const ta = this.el.querySelector("textarea[dj-shared-text]");
+        if (!out || !ta) return;
+        const state = ta.getAttribute("dj-text-state") || "loading";
+        if (state === "error" && out.dataset.state === "error") return;
+        out.dataset.state = state;
+        out.textContent = SAVE_STATES[state] || state;
+      };
+      new MutationObserver(show).observe(this.el, {
+        subtree: true,
+        attributes: true,
+        attributeFilter: ["dj-text-state"],
+      });
+      window.addEventListener("djust:text-error", (e) => {
+        const out = /** @type {HTMLElement | null} */ (this.el.querySelector(".save-state"));
+        if (!out) return;
+        out.dataset.state = "error";
+        out.textContent = "Not saved: " + e.detail.message;
+      });
+      show();
     },
 
     /** True while typed text is waiting for the dj-debounce timer to send it. */

@@ -14,6 +14,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 mod sessions;
+mod text;
+
+pub use text::text_key;
 
 /// Title of the document created in an empty database.
 pub const SEED_TITLE: &str = "Welcome to collab";
@@ -42,6 +45,11 @@ CREATE TABLE IF NOT EXISTS documents (
     updated_by TEXT,
     -- NULL: everyone sees the document; else only this user (a private document).
     owner_id   INTEGER REFERENCES users(id)
+);
+-- The merged Yjs state of a document's shared text (db/text.rs); `documents.content` has its text.
+CREATE TABLE IF NOT EXISTS document_text (
+    doc_id INTEGER PRIMARY KEY REFERENCES documents(id),
+    state  BLOB NOT NULL
 );
 ";
 

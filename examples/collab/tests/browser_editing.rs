@@ -12,7 +12,9 @@ use serde_json::json;
 use support::browser::{R, lists_exactly, open_as, open_tab, text};
 use support::start;
 
-const DOC: &str = "/doc/1";
+/// The spec's simple variant of the editor (`dj-input="update_content"`); the lossless field
+/// is tested in `browser_shared_text.rs`.
+const DOC: &str = "/doc/1?simple=true";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn editing_in_chromium() {

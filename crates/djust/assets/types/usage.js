@@ -38,3 +38,8 @@ window.djust.hooks.Nope = "Counter";
 // @ts-expect-error: `version` is read-only.
 window.djust.version = 3;
 void Broken;
+
+// Shared text: the field's merged text and state, and refusals.
+const field = window.djust.sharedText("content");
+if (field && field.state === "saved") console.log(field.text.length);
+window.addEventListener("djust:text-error", (e) => console.warn(e.detail.field, e.detail.code));

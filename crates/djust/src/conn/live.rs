@@ -20,6 +20,7 @@ mod end;
 mod flush;
 mod limits;
 mod presence;
+mod text;
 
 use super::io::{self, SendFailure, Transport};
 use super::rate::{HeldEvents, TokenBucket};
@@ -243,6 +244,7 @@ impl<V: LiveView, T: Transport> Live<V, T> {
                 }
                 () = &mut self.idle => self.on_idle(),
                 () = self.stop.disconnected() => Flow::Close(CloseReason::Server),
+                ev = text::recv(&mut self.socket) => self.on_text_event(ev).await,
             };
             if let Flow::Close(reason) = flow {
                 return reason;
@@ -376,6 +378,7 @@ impl<V: LiveView, T: Transport> Live<V, T> {
                     Flow::Continue
                 }
             }
+            ClientFrame::Text(frame) => self.on_shared_text(frame).await,
             ClientFrame::Mount { reference, .. } => {
                 let msg = "this connection already has a mounted view; open a new connection";
                 self.send_error(reference.as_ref(), code::ALREADY_MOUNTED, msg)

@@ -152,8 +152,8 @@ pub(crate) async fn run<T: Transport>(
                 )
                 .await
             }
-            Ok(ClientFrame::Resync { .. }) => {
-                let msg = "send a mount frame before resync";
+            Ok(ClientFrame::Resync { .. } | ClientFrame::Text(_)) => {
+                let msg = "send a mount frame before resync or shared-text frames";
                 io::send_error(&mut io, None, code::NOT_MOUNTED, msg, deadline).await
             }
             Ok(ClientFrame::Mount {

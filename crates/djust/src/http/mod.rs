@@ -21,15 +21,24 @@ pub(crate) use page::page_route;
 pub const WS_PATH: &str = "/djust/ws";
 /// Path of the client script.
 pub const SCRIPT_PATH: &str = "/djust/djust.js";
+/// Path of the vendored Yjs bundle (`assets/vendor/`), loaded by the client on pages with a
+/// shared-text field.
+pub const YJS_PATH: &str = "/djust/yjs.js";
+
+/// The `yjs` npm package bundled into one script (global `Y`); see `assets/vendor/README.md`.
+const YJS_JS: &str = include_str!("../../assets/vendor/yjs.js");
 
 /// The client: the patcher (`window.DjustPatch`: morphing with focus kept), the rendered-tree
-/// model (`window.DjustRendered`), then the runtime client that uses both.
+/// model (`window.DjustRendered`), the runtime client that uses both, and the shared-text
+/// binding (inert on pages without a `dj-shared-text` field).
 const DJUST_JS: &str = concat!(
     include_str!("../../assets/patch.js"),
     "\n",
     include_str!("../../assets/rendered.js"),
     "\n",
-    include_str!("../../assets/client.js")
+    include_str!("../../assets/client.js"),
+    "\n",
+    include_str!("../../assets/shared-text.js")
 );
 
 /// Builds the GET route of one view type (`page_route::<V>`).
@@ -52,6 +61,10 @@ pub(crate) fn router(
             SCRIPT_PATH,
             get(script).layer(tower_http::compression::CompressionLayer::new()),
         )
+        .route(
+            YJS_PATH,
+            get(yjs).layer(tower_http::compression::CompressionLayer::new()),
+        )
         .route(WS_PATH, get(ws::upgrade));
     for (pattern, page) in pages {
         router = router.route(&pattern, page());
@@ -59,26 +72,41 @@ pub(crate) fn router(
     router.with_state(HttpState { app, routes })
 }
 
-/// The script's `ETag`: a hash of its bytes, so a deploy with a new client changes it.
+/// A script's `ETag`: a hash of its bytes, so a deploy with a new client changes it.
+fn etag_of(body: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    body.hash(&mut h);
+    format!(
+        "\"djust-{}-{:016x}\"",
+        env!("CARGO_PKG_VERSION"),
+        h.finish()
+    )
+}
+
 fn script_etag() -> &'static str {
     static ETAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    ETAG.get_or_init(|| {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        DJUST_JS.hash(&mut h);
-        format!(
-            "\"djust-{}-{:016x}\"",
-            env!("CARGO_PKG_VERSION"),
-            h.finish()
-        )
-    })
+    ETAG.get_or_init(|| etag_of(DJUST_JS))
+}
+
+/// `/djust/yjs.js`: like `/djust/djust.js` (revalidated, `304` when current, compressed).
+async fn yjs(headers: axum::http::HeaderMap) -> axum::response::Response {
+    static ETAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    serve_script(&headers, ETAG.get_or_init(|| etag_of(YJS_JS)), YJS_JS)
 }
 
 /// `/djust/djust.js`: revalidated on every load (`no-cache`) so a deploy never runs a stale
 /// client, but answered `304 Not Modified` when the browser's `If-None-Match` is current, and
 /// compressed (gzip or brotli, as the browser accepts) by the route's compression layer.
 async fn script(headers: axum::http::HeaderMap) -> axum::response::Response {
-    let etag = script_etag();
+    serve_script(&headers, script_etag(), DJUST_JS)
+}
+
+fn serve_script(
+    headers: &axum::http::HeaderMap,
+    etag: &'static str,
+    body: &'static str,
+) -> axum::response::Response {
     let fresh = headers
         .get_all(header::IF_NONE_MATCH)
         .iter()
@@ -92,7 +120,7 @@ async fn script(headers: axum::http::HeaderMap) -> axum::response::Response {
     (
         cache,
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-        DJUST_JS,
+        body,
     )
         .into_response()
 }

@@ -50,6 +50,11 @@ impl PresenceLink {
         }
     }
 
+    /// The engine this connection is tracked in.
+    pub(crate) fn engine(&self) -> &Presence {
+        &self.engine
+    }
+
     /// What the view changed since the last call, in one lock: a subscription it made (track or
     /// key move), if any, and the presence user id this connection is now tracked as (the view
     /// is not told about its own user's joins and leaves, nor re-rendered for its own cursor).

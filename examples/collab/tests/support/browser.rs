@@ -15,8 +15,16 @@ pub type R<T = ()> = Result<T, TestkitError>;
 /// Waits until the page's live view is mounted.
 pub async fn connected(page: &Page) -> R {
     page.wait_for("window.djust && window.djust.connected && document.body.classList.contains('dj-connected')")
-        .await
-        .map(|_| ())
+        .await?;
+    // Every shared-text field synced (editable). A hang guard, not a timing assertion: the first
+    // sync loads /djust/yjs.js, which takes long on a loaded machine.
+    page.wait_for_within(
+        "Array.from(document.querySelectorAll('[dj-shared-text]')).every((el) => { \
+           const s = el.getAttribute('dj-text-state'); return s === 'saved' || s === 'sending'; })",
+        std::time::Duration::from_secs(20),
+    )
+    .await
+    .map(|_| ())
 }
 
 /// A new context (own cookies) logged in as `name` (or a guest for `None`), showing `path`.
@@ -32,7 +40,7 @@ pub async fn open_as(browser: &Browser, app: &TestApp, name: Option<&str>, path:
             page.click("form[action='/login'] button[type=submit]")
                 .await?;
             let want = serde_json::to_string(path).unwrap_or_default();
-            page.wait_for(&format!("location.pathname === {want}"))
+            page.wait_for(&format!("(location.pathname + location.search) === {want}"))
                 .await?;
         }
         None => page.goto(&app.url(path)).await?,

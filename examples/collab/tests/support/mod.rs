@@ -322,7 +322,8 @@ impl Ws {
 
     /// Sends `mount` and asserts the reply is `mounted`; returns its HTML.
     pub async fn mount(&mut self, path: &str) -> String {
-        self.send(json!({"t": "mount", "v": 2, "ref": 0, "path": path, "query": ""}))
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
+        self.send(json!({"t": "mount", "v": 2, "ref": 0, "path": path, "query": query}))
             .await;
         let frame = self.recv().await;
         assert_eq!(frame["t"], "mounted", "expected mounted, got {frame}");

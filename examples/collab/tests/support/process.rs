@@ -23,6 +23,16 @@ impl Collab {
     /// `env` on top; waits for its `collab: serving http://ADDR/` line. `shell_prefix` runs it
     /// through `sh -c "<prefix>; exec collab ..."` (e.g. `ulimit -S -n 256`).
     pub fn start(db: &Path, env: &[(&str, &str)], shell_prefix: Option<&str>) -> Collab {
+        Self::start_on(db, 0, env, shell_prefix)
+    }
+
+    /// [`Collab::start`] on `port` (0: a free one), e.g. to restart on the same port.
+    pub fn start_on(
+        db: &Path,
+        port: u16,
+        env: &[(&str, &str)],
+        shell_prefix: Option<&str>,
+    ) -> Collab {
         let bin = env!("CARGO_BIN_EXE_collab");
         let db = db.to_str().expect("UTF-8 temp path");
         let mut cmd = match shell_prefix {
@@ -35,7 +45,8 @@ impl Collab {
             }
             None => Command::new(bin),
         };
-        cmd.args(["--port", "0", "--db", db])
+        let port = port.to_string();
+        cmd.args(["--port", port.as_str(), "--db", db])
             .env("DJUST_SECRET_KEY", SECRET)
             .env("RUST_LOG", "info")
             .envs(env.iter().copied())
@@ -81,6 +92,12 @@ impl Collab {
                 panic!("no `collab: serving` line, got {first:?}; log:\n{log}")
             });
         Collab { addr, child, log }
+    }
+
+    /// `kill -9`: the process dies at once, with no shutdown of any kind.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// Sends `signal` (`TERM`, `INT`) to the process.

@@ -1,0 +1,88 @@
+//! Shared text across processes: each open document's updates travel through the presence
+//! backend's broadcast (`Presence::broadcast` on the key `djust:text:<document key>`), so with
+//! the Redis backend every process applies every other process's edits.
+//!
+//! Updates are commutative and idempotent, so order and duplicates do not matter. What a
+//! broadcast outage (Redis down) drops is healed through the store: before each save a process
+//! merges the stored state, which holds what the other processes saved (`djust_text`), and the
+//! relay also merges it every [`HEAL_INTERVAL`] while the document is open (one store read), so a
+//! side where nobody types catches up too.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use djust_presence::{EventKind, Presence};
+use djust_text::{Document, Origin};
+use serde_json::json;
+use tokio::sync::broadcast::error::RecvError;
+
+/// How often an open, relayed document merges the stored state.
+pub(crate) const HEAL_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The presence event name of relayed updates.
+const EVENT: &str = "djust:text";
+
+/// The presence key a document's updates are relayed on.
+pub(crate) fn relay_key(doc_key: &str) -> String {
+    format!("djust:text:{doc_key}")
+}
+
+/// Starts relaying `doc` to and from the other processes, once per open document; nothing
+/// to do with the memory backend (one process).
+pub(crate) fn ensure(presence: &Presence, doc: &Document) {
+    if presence.backend_name() == "memory" || !doc.claim_relay() {
+        return;
+    }
+    tokio::spawn(run(presence.clone(), doc.clone()));
+}
+
+async fn run(presence: Presence, doc: Document) {
+    let key = relay_key(doc.key());
+    let node = presence.node_id().to_string();
+    let mut local = doc.subscribe();
+    let mut remote = presence.subscribe(&key);
+    let weak = doc.downgrade();
+    // The relay must not keep the document open.
+    drop(doc);
+    let mut heal = tokio::time::interval(HEAL_INTERVAL);
+    heal.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = heal.tick() => {
+                let Some(doc) = weak.upgrade() else { return };
+                if let Err(e) = doc.refresh().await {
+                    tracing::warn!(key = %key.escape_debug(), error = %e, "djust: shared text not refreshed from the store");
+                }
+            }
+            got = local.recv() => match got {
+                Ok(u) if u.origin == Origin::Remote => {}
+                Ok(u) => {
+                    let payload = json!({"n": node, "u": B64.encode(&u.update)});
+                    presence.broadcast(&key, EVENT, payload);
+                }
+                Err(RecvError::Lagged(_)) => {
+                    // Send the whole document: the others merge what they miss.
+                    let Some(doc) = weak.upgrade() else { return };
+                    if let Ok(all) = doc.diff(&[]) {
+                        presence.broadcast(&key, EVENT, json!({"n": node, "u": B64.encode(all)}));
+                    }
+                }
+                Err(RecvError::Closed) => return,
+            },
+            event = remote.recv() => {
+                let Some(event) = event else { return };
+                let EventKind::Broadcast { event: name, payload } = &event.kind else { continue };
+                if name.as_ref() != EVENT || payload.get("n").and_then(|n| n.as_str()) == Some(node.as_str()) {
+                    continue;
+                }
+                let Some(bytes) = payload.get("u").and_then(|u| u.as_str()).and_then(|u| B64.decode(u).ok()) else {
+                    tracing::warn!(key = %key.escape_debug(), "djust: malformed relayed text update ignored");
+                    continue;
+                };
+                let Some(doc) = weak.upgrade() else { return };
+                if let Err(e) = doc.apply(&bytes, Origin::Remote) {
+                    tracing::warn!(key = %key.escape_debug(), error = %e, "djust: relayed text update refused");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! Shared text over the wire: `text_sync`, `text_update` → fan-out to the other connections,
+//! `text_ack` only once the store has the update, refusals that leave the document intact,
+//! and a reconnect that re-sends what the server never acknowledged.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use djust::text::{Loaded, MemoryStore, TextConfig, TextLimits, TextStore};
+use djust::{Context, Djust, LiveView, MountRequest, Socket, ViewError};
+use serde_json::{Value, json};
+use support::{Ws, serve, test_config};
+use yrs::updates::decoder::Decode;
+use yrs::updates::encoder::Encode;
+use yrs::{Doc, GetString, ReadTxn, Text, Transact, Update};
+
+const PAD_HTML: &str = r#"<textarea dj-shared-text="body">{{ body }}</textarea>"#;
+
+#[derive(Clone)]
+struct Stores(Arc<MemoryStore>);
+
+struct Pad {
+    body: String,
+}
+
+impl LiveView for Pad {
+    const TEMPLATE: &'static str = "pad.html";
+
+    async fn mount(req: &MountRequest, socket: &mut Socket) -> Result<Self, ViewError> {
+        let id: u32 = req.params.get("id")?;
+        let store = req
+            .state::<Stores>()
+            .ok_or_else(|| ViewError::other("no store"))?;
+        let store: Arc<dyn TextStore> = store.0.clone();
+        let text = socket
+            .shared_text("body", &format!("pad:{id}"), store)
+            .await?;
+        Ok(Self { body: text.text() })
+    }
+
+    fn get_context_data(&self, _socket: &Socket) -> Result<Context, ViewError> {
+        let mut ctx = Context::new();
+        ctx.insert("body", &self.body)?;
+        Ok(ctx)
+    }
+}
+
+#[djust::event_handlers]
+impl Pad {}
+
+async fn start(config: TextConfig) -> (std::net::SocketAddr, Arc<MemoryStore>, axum::Router) {
+    let store = Arc::new(MemoryStore::new());
+    store.insert_text("pad:1", "hello");
+    let router = Djust::builder()
+        .config(test_config())
+        .templates_embedded([("pad.html", PAD_HTML)])
+        .state(Stores(store.clone()))
+        .shared_text_config(config)
+        .live::<Pad>("/pad/{id}")
+        .into_router()
+        .expect("app builds");
+    (serve(router.clone()).await, store, router)
+}
+
+/// A browser's Yjs document, driven by hand.
+struct Client {
+    doc: Doc,
+}
+
+impl Client {
+    fn new(id: u64) -> Self {
+        Self {
+            doc: Doc::with_client_id(id),
+        }
+    }
+    fn sv(&self) -> String {
+        B64.encode(self.doc.transact().state_vector().encode_v1())
+    }
+    fn apply(&self, b64: &Value) {
+        let bytes = B64.decode(b64.as_str().expect("base64 string")).unwrap();
+        let update = Update::decode_v1(&bytes).unwrap();
+        self.doc.transact_mut().apply_update(update).unwrap();
+    }
+    fn insert(&self, at: u32, s: &str) -> String {
+        let text = self.doc.get_or_insert_text("text");
+        let mut txn = self.doc.transact_mut();
+        text.insert(&mut txn, at, s);
+        B64.encode(txn.encode_update_v1())
+    }
+    fn text(&self) -> String {
+        let text = self.doc.get_or_insert_text("text");
+        text.get_string(&self.doc.transact())
+    }
+    /// Everything a server with state vector `sv` lacks.
+    fn missing(&self, sv: &Value) -> String {
+        let sv = B64.decode(sv.as_str().unwrap()).unwrap();
+        let sv = yrs::StateVector::decode_v1(&sv).unwrap();
+        B64.encode(self.doc.transact().encode_state_as_update_v1(&sv))
+    }
+}
+
+/// Mounts `/pad/1` and syncs: returns the socket and the server's `text_sync` answer.
+async fn join(addr: std::net::SocketAddr, client: &Client) -> (Ws, Value) {
+    let (mut ws, _) = Ws::mounted(addr, "/pad/1", "").await;
+    ws.send(json!({"t": "text_sync", "field": "body", "sv": client.sv()}))
+        .await;
+    let sync = ws.recv().await;
+    assert_eq!(sync["t"], "text_sync", "{sync}");
+    client.apply(&sync["update"]);
+    (ws, sync)
+}
+
+fn stored(store: &MemoryStore) -> String {
+    match store.get("pad:1") {
+        Some(Loaded::State(state)) => {
+            let doc = Doc::new();
+            let text = doc.get_or_insert_text("text");
+            let update = Update::decode_v1(&state).unwrap();
+            doc.transact_mut().apply_update(update).unwrap();
+            text.get_string(&doc.transact())
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn concurrent_edits_of_two_connections_merge_and_are_acked_once_saved() {
+    let (addr, store, router) = start(TextConfig {
+        save_delay: Duration::from_millis(300),
+        ..TextConfig::default()
+    })
+    .await;
+    let (a, b) = (Client::new(100), Client::new(200));
+    let (mut wa, _) = join(addr, &a).await;
+    let (mut wb, _) = join(addr, &b).await;
+    assert_eq!(a.text(), "hello");
+    // Both type at the same moment, on the same version.
+    let ua = a.insert(5, " world");
+    let ub = b.insert(0, ">> ");
+    wa.send(json!({"t": "text_update", "field": "body", "id": 1, "update": ua}))
+        .await;
+    wb.send(json!({"t": "text_update", "field": "body", "id": "b1", "update": ub}))
+        .await;
+    // Each receives the other's edit at once, long before the save.
+    let got = wb.recv().await;
+    assert_eq!(got["t"], "text_update", "{got}");
+    b.apply(&got["update"]);
+    let got = wa.recv().await;
+    assert_eq!(got["t"], "text_update", "{got}");
+    a.apply(&got["update"]);
+    assert_eq!(a.text(), ">> hello world");
+    assert_eq!(b.text(), a.text());
+    // Not acknowledged before the store has it.
+    assert_eq!(store.saves(), 0);
+    let ack = wa.recv().await;
+    assert_eq!(ack, json!({"t": "text_ack", "field": "body", "ids": [1]}));
+    assert!(store.saves() >= 1);
+    assert_eq!(stored(&store), ">> hello world");
+    let ack = wb.recv().await;
+    assert_eq!(
+        ack,
+        json!({"t": "text_ack", "field": "body", "ids": ["b1"]})
+    );
+    // A page GET renders the merged text.
+    let (_, _, html) = support::get(router, "/pad/1", &[]).await;
+    assert!(html.contains("&gt;&gt; hello world"), "{html}");
+}
+
+#[tokio::test]
+async fn bad_and_oversized_updates_are_refused_and_the_document_is_intact() {
+    let (addr, store, _) = start(TextConfig {
+        limits: TextLimits {
+            max_update_bytes: 200,
+            max_document_bytes: 1000,
+        },
+        save_delay: Duration::from_millis(10),
+        ..TextConfig::default()
+    })
+    .await;
+    let a = Client::new(7);
+    let (mut ws, _) = join(addr, &a).await;
+    let good = a.insert(5, "!");
+    ws.send(json!({"t": "text_update", "field": "body", "id": 1, "update": good}))
+        .await;
+    assert_eq!(ws.recv().await["t"], "text_ack");
+    for (id, update, code) in [
+        (2, "not base64!".to_owned(), "text_bad_update"),
+        (3, B64.encode([0xff, 0x00, 0x12]), "text_bad_update"),
+        (4, a.insert(0, &"x".repeat(300)), "text_update_too_large"),
+    ] {
+        ws.send(json!({"t": "text_update", "field": "body", "id": id, "update": update}))
+            .await;
+        let err = ws.recv().await;
+        assert_eq!(err["t"], "text_error", "{err}");
+        assert_eq!(err["id"], id);
+        assert_eq!(err["code"], code, "{err}");
+    }
+    ws.send(json!({"t": "text_update", "field": "nope", "id": 5, "update": good}))
+        .await;
+    assert_eq!(ws.recv().await["code"], "text_unknown_field");
+    // The stored document still loads and equals the last good state; so does a new client's.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(stored(&store), "hello!");
+    let fresh = Client::new(8);
+    let _ = join(addr, &fresh).await;
+    assert_eq!(fresh.text(), "hello!");
+}
+
+#[tokio::test]
+async fn a_reconnect_sends_what_the_server_never_acknowledged() {
+    let (addr, store, _) = start(TextConfig {
+        save_delay: Duration::from_secs(3600),
+        ..TextConfig::default()
+    })
+    .await;
+    let a = Client::new(9);
+    let (mut ws, _) = join(addr, &a).await;
+    // Typed while the connection is down: never sent.
+    ws.close(1000).await;
+    a.insert(5, " offline");
+    let (mut ws, sync) = join(addr, &a).await;
+    // The server's state vector says what it lacks; the client sends exactly that.
+    let missing = a.missing(&sync["sv"]);
+    ws.send(json!({"t": "text_update", "field": "body", "id": 1, "update": missing}))
+        .await;
+    ws.expect_silence(Duration::from_millis(100)).await;
+    assert_eq!(store.saves(), 0, "the save delay has not passed");
+    let other = Client::new(10);
+    let _ = join(addr, &other).await;
+    assert_eq!(other.text(), "hello offline");
+}
+
+#[tokio::test]
+async fn text_frames_before_mount_are_not_mounted_errors() {
+    let (addr, _, _) = start(TextConfig::default()).await;
+    let mut ws = Ws::connect(addr).await;
+    ws.send(json!({"t": "text_sync", "field": "body", "sv": ""}))
+        .await;
+    assert_eq!(ws.recv().await["code"], "not_mounted");
+}
