@@ -62,7 +62,9 @@ impl RedisServer {
             .expect("redis-server starts");
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+        // Listening is not answering: wait for a PONG (a connection reset right after the
+        // accept was seen under load).
+        while !answers_ping(self.port) {
             assert!(
                 Instant::now() < deadline,
                 "redis-server did not listen on {}",
@@ -98,4 +100,15 @@ pub fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port")
+}
+
+/// Whether a Redis server on `port` answers `PING` with `+PONG`.
+fn answers_ping(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut conn) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = conn.set_read_timeout(Some(Duration::from_millis(500)));
+    let mut buf = [0u8; 7];
+    conn.write_all(b"PING\r\n").is_ok() && conn.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
 }

@@ -38,15 +38,33 @@ pub(crate) enum ClientFrame {
         #[serde(default)]
         ver: Option<u64>,
     },
-    /// `text_sync` / `text_update` (shared text, `crate::text`); tried after the others.
-    #[serde(untagged)]
-    Text(TextClientFrame),
+    /// Shared text: the client's state vector (see [`TextClientFrame::TextSync`]).
+    TextSync { field: String, sv: String },
+    /// Shared text: a local edit (see [`TextClientFrame::TextUpdate`]).
+    TextUpdate {
+        field: String,
+        id: Value,
+        update: String,
+    },
+}
+
+impl ClientFrame {
+    /// The frame as a shared-text frame, if it is one (kept in the one tagged enum so that an
+    /// unknown `"t"` gets serde's "unknown variant …, expected one of …" message).
+    pub(crate) fn into_text(self) -> Option<TextClientFrame> {
+        match self {
+            Self::TextSync { field, sv } => Some(TextClientFrame::TextSync { field, sv }),
+            Self::TextUpdate { field, id, update } => {
+                Some(TextClientFrame::TextUpdate { field, id, update })
+            }
+            _ => None,
+        }
+    }
 }
 
 /// The client's shared-text frames (`docs/protocol.md`, *Shared text*). Binary values are
 /// base64 (standard alphabet, padded) in JSON strings.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "t", rename_all = "snake_case")]
+#[derive(Debug)]
 pub(crate) enum TextClientFrame {
     /// The client's state vector: answered with what it misses and the server's state vector.
     TextSync { field: String, sv: String },
@@ -173,6 +191,10 @@ impl ServerFrame<'_> {
             Self::Render { .. } => "render",
             Self::Heartbeat { .. } => "heartbeat",
             Self::Error { .. } => "error",
+            Self::TextSync { .. } => "text_sync",
+            Self::TextUpdate { .. } => "text_update",
+            Self::TextAck { .. } => "text_ack",
+            Self::TextError { .. } => "text_error",
         }
     }
 
@@ -248,16 +270,12 @@ mod tests {
         assert!(serde_json::from_value::<ClientFrame>(json!({"t":"nope"})).is_err());
         let f: ClientFrame =
             serde_json::from_value(json!({"t":"text_sync","field":"content","sv":"AA=="})).unwrap();
-        assert!(
-            matches!(f, ClientFrame::Text(TextClientFrame::TextSync { ref field, .. }) if field == "content")
-        );
+        assert!(matches!(f, ClientFrame::TextSync { ref field, .. } if field == "content"));
         let f: ClientFrame = serde_json::from_value(
             json!({"t":"text_update","field":"content","id":3,"update":"AAA="}),
         )
         .unwrap();
-        assert!(
-            matches!(f, ClientFrame::Text(TextClientFrame::TextUpdate { ref id, .. }) if id == &json!(3))
-        );
+        assert!(matches!(f, ClientFrame::TextUpdate { ref id, .. } if id == &json!(3)));
         // A text frame missing a field is still malformed.
         assert!(
             serde_json::from_value::<ClientFrame>(json!({"t":"text_update","field":"c"})).is_err()

@@ -152,7 +152,11 @@ pub(crate) async fn run<T: Transport>(
                 )
                 .await
             }
-            Ok(ClientFrame::Resync { .. } | ClientFrame::Text(_)) => {
+            Ok(
+                ClientFrame::Resync { .. }
+                | ClientFrame::TextSync { .. }
+                | ClientFrame::TextUpdate { .. },
+            ) => {
                 let msg = "send a mount frame before resync or shared-text frames";
                 io::send_error(&mut io, None, code::NOT_MOUNTED, msg, deadline).await
             }

@@ -69,7 +69,13 @@ async fn run(presence: Presence, doc: Document) {
                 Err(RecvError::Closed) => return,
             },
             event = remote.recv() => {
-                let Some(event) = event else { return };
+                let event = match event {
+                    Ok(event) => event,
+                    // Relayed updates were dropped for this subscriber: the periodic merge
+                    // through the store (`refresh`) brings what they carried.
+                    Err(djust_presence::RecvError::Lagged(_)) => continue,
+                    Err(djust_presence::RecvError::Closed) => return,
+                };
                 let EventKind::Broadcast { event: name, payload } = &event.kind else { continue };
                 if name.as_ref() != EVENT || payload.get("n").and_then(|n| n.as_str()) == Some(node.as_str()) {
                     continue;
