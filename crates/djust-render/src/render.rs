@@ -73,7 +73,6 @@ impl Engine {
             statics: Map::new(),
             sent: std::mem::take(&mut state.sent),
             mark: 0,
-            depth: 0,
             record: None,
         };
         let result = match state.root.take() {
@@ -157,9 +156,8 @@ struct Cx<'a> {
     sent: Vec<u64>,
     /// The first marker seen since the last reset (per loop item).
     mark: u64,
-    /// How many loop items are being rendered around the current slot (0 = top level).
-    depth: u32,
-    /// While a top-level item renders: every block whose statics its output uses.
+    /// While a top-level item renders (so: `Some` = inside a loop item): every block whose
+    /// statics its output uses.
     record: Option<Vec<(u32, Json)>>,
 }
 
@@ -171,12 +169,17 @@ impl Cx<'_> {
     }
 
     fn need_statics(&mut self, b: &Block) {
-        let json = || Json::Array(b.statics.iter().map(|s| Json::from(&**s)).collect());
-        if let Some(record) = self.record.as_mut() {
-            record.push((b.id, json()));
+        let recording = self.record.is_some();
+        let new = mark_sent(&mut self.sent, b.id);
+        if !(recording || new) {
+            return;
         }
-        if mark_sent(&mut self.sent, b.id) {
-            self.statics.insert(b.id.to_string(), json());
+        let json = Json::Array(b.statics.iter().map(|s| Json::from(&**s)).collect());
+        if new {
+            self.statics.insert(b.id.to_string(), json.clone());
+        }
+        if let Some(record) = self.record.as_mut() {
+            record.push((b.id, json));
         }
     }
 
@@ -434,7 +437,8 @@ impl Cx<'_> {
         n: usize,
         fp: u64,
     ) -> Result<(Vec<Json>, u64), RenderError> {
-        if self.depth > 0 {
+        // Inside another item: not cached (module docs of `cache.rs`).
+        if self.record.is_some() {
             return self.render_item(l, ctx, v, i, n);
         }
         let key = mix(fp, u64::from(l.body.id));
@@ -444,11 +448,9 @@ impl Cx<'_> {
             }
             return Ok((hit.dyns.clone(), hit.mark));
         }
-        self.depth += 1;
-        let outer = self.record.replace(Vec::new());
+        self.record = Some(Vec::new());
         let rendered = self.render_item(l, ctx, v, i, n);
-        self.depth -= 1;
-        let nested = std::mem::replace(&mut self.record, outer).unwrap_or_default();
+        let nested = self.record.take().unwrap_or_default();
         let (dyns, mark) = rendered?;
         self.engine.items.insert(
             key,
