@@ -79,6 +79,18 @@ pub fn diagnose(path: &Path) -> String {
     }
 }
 
+/// A list row (`id, title, updated_by, owner_id`) as a [`Document`]; lists leave the content
+/// out.
+fn row_to_document(r: &rusqlite::Row<'_>) -> rusqlite::Result<Document> {
+    Ok(Document {
+        id: r.get(0)?,
+        title: r.get(1)?,
+        content: String::new(),
+        updated_by: r.get(2)?,
+        owner_id: r.get(3)?,
+    })
+}
+
 /// What can go wrong talking to the database.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -218,15 +230,7 @@ impl Db {
             let mut stmt = c.prepare_cached(
                 "SELECT id, title, updated_by, owner_id FROM documents ORDER BY id",
             )?;
-            let rows = stmt.query_map([], |r| {
-                Ok(Document {
-                    id: r.get(0)?,
-                    title: r.get(1)?,
-                    content: String::new(),
-                    updated_by: r.get(2)?,
-                    owner_id: r.get(3)?,
-                })
-            })?;
+            let rows = stmt.query_map([], row_to_document)?;
             rows.collect()
         })
         .await
@@ -255,15 +259,7 @@ impl Db {
                 "SELECT id, title, updated_by, owner_id FROM documents \
                  WHERE owner_id IS NULL OR owner_id = ?1 ORDER BY id LIMIT ?2 OFFSET ?3",
             )?;
-            let rows = stmt.query_map(params![viewer, limit, offset], |r| {
-                Ok(Document {
-                    id: r.get(0)?,
-                    title: r.get(1)?,
-                    content: String::new(),
-                    updated_by: r.get(2)?,
-                    owner_id: r.get(3)?,
-                })
-            })?;
+            let rows = stmt.query_map(params![viewer, limit, offset], row_to_document)?;
             let docs = rows.collect::<Result<Vec<_>, _>>()?;
             Ok((docs, u64::try_from(total).unwrap_or(0)))
         })
