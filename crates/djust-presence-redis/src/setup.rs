@@ -9,10 +9,12 @@ use tokio::sync::{mpsc, watch};
 use crate::backend::RedisBackend;
 use crate::config::{RedisConfig, redact};
 use crate::driver::Driver;
+use crate::echo::Echoes;
 use crate::error::RedisPresenceError;
 use crate::handle::RedisHandle;
 use crate::keys::Keys;
 use crate::mirror::Mirror;
+use crate::observer::{Observer, RedisObserver};
 use crate::outgoing::Outgoing;
 use crate::peers::Peers;
 use crate::status::{Counters, RedisStatus};
@@ -26,6 +28,7 @@ pub struct RedisPresence {
     client: redis::Client,
     backend: Arc<RedisBackend>,
     outbox: mpsc::UnboundedReceiver<ConnChange>,
+    observer: Observer,
 }
 
 impl RedisPresence {
@@ -71,7 +74,15 @@ impl RedisPresence {
             client,
             backend: Arc::new(backend),
             outbox,
+            observer: Observer::default(),
         })
+    }
+
+    /// Reports the driver's reconnections and publish-to-receive lags to `observer` as they happen
+    /// (e.g. to record metrics); the counters of [`RedisHandle::stats`] are kept either way.
+    pub fn observe(mut self, observer: Arc<dyn RedisObserver>) -> Self {
+        self.observer = Observer::new(observer);
+        self
     }
 
     /// The backend to build the engine with: `Presence::builder().backend(redis.backend())`.
@@ -110,6 +121,8 @@ impl RedisPresence {
             status: status_tx,
             stop: stop_rx,
             counters: counters.clone(),
+            echoes: Echoes::default(),
+            observer: self.observer,
             config: self.config,
         };
         let task = runtime.spawn(driver.run());

@@ -1,6 +1,7 @@
 //! What the driver reports about itself: its connection status and counters.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Where the driver stands with Redis.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -27,6 +28,11 @@ pub struct RedisStats {
     pub resyncs: u64,
     /// Successful (re)connections.
     pub connects: u64,
+    /// Connections after the first: times the driver got Redis back after losing it.
+    pub reconnects: u64,
+    /// When a command last got its answer from Redis (a publish, a liveness tick, a registration);
+    /// `None` before the first. An idle process still refreshes it every liveness interval.
+    pub last_round_trip: Option<SystemTime>,
     /// Times this process found it had been declared dead (or Redis had lost its data) and registered again.
     pub reregistrations: u64,
 }
@@ -37,12 +43,23 @@ pub(crate) struct Counters {
     pub received: AtomicU64,
     pub resyncs: AtomicU64,
     pub connects: AtomicU64,
+    pub reconnects: AtomicU64,
     pub reregistrations: AtomicU64,
+    /// Unix time in milliseconds of the last answer from Redis; 0 = none yet.
+    pub last_round_trip_ms: AtomicU64,
 }
 
 impl Counters {
     pub(crate) fn bump(counter: &AtomicU64, by: u64) {
         counter.fetch_add(by, Ordering::Relaxed);
+    }
+
+    /// Redis just answered a command.
+    pub(crate) fn round_trip(&self) {
+        let ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        self.last_round_trip_ms.store(ms.max(1), Ordering::Relaxed);
     }
 
     pub(crate) fn snapshot(&self) -> RedisStats {
@@ -52,6 +69,11 @@ impl Counters {
             received: get(&self.received),
             resyncs: get(&self.resyncs),
             connects: get(&self.connects),
+            reconnects: get(&self.reconnects),
+            last_round_trip: match get(&self.last_round_trip_ms) {
+                0 => None,
+                ms => Some(UNIX_EPOCH + Duration::from_millis(ms)),
+            },
             reregistrations: get(&self.reregistrations),
         }
     }

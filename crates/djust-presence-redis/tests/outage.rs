@@ -78,6 +78,11 @@ async fn redis_restarted_mid_session_recovers_the_exact_state() {
         );
     }
     assert_eq!(a.presence.list(KEY), b.presence.list(KEY));
+    for node in [&a, &b] {
+        let stats = node.handle.stats();
+        assert!(stats.reconnects >= 1, "a reconnect each: {stats:?}");
+        assert!(stats.last_round_trip.is_some());
+    }
     // Only real differences became events: the users who left or came during the outage.
     let on_a: BTreeSet<String> = drain(&mut on_a).into_iter().collect();
     let on_b: BTreeSet<String> = drain(&mut on_b).into_iter().collect();
@@ -183,4 +188,6 @@ async fn a_process_started_while_redis_is_down_joins_when_it_comes_up() {
     })
     .await;
     assert!(handle.stats().connects >= 1);
+    // Its first connection came late, but it is no reconnect.
+    assert_eq!(handle.stats().reconnects, 0);
 }

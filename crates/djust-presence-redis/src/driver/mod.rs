@@ -21,8 +21,10 @@ use tokio::time::Instant;
 
 use crate::backoff::Backoff;
 use crate::config::{Liveness, RedisConfig, redact};
+use crate::echo::Echoes;
 use crate::keys::Keys;
 use crate::mirror::{HashOps, Mirror};
+use crate::observer::Observer;
 use crate::outgoing::Outgoing;
 use crate::peers::Peers;
 use crate::status::{Counters, RedisStatus};
@@ -70,6 +72,9 @@ pub(crate) struct Driver {
     pub status: watch::Sender<RedisStatus>,
     pub stop: watch::Receiver<bool>,
     pub counters: Arc<Counters>,
+    /// This process's publications waiting for their echo (the lag measurement).
+    pub echoes: Echoes,
+    pub observer: Observer,
 }
 
 impl Driver {
@@ -133,6 +138,12 @@ impl Driver {
                 () = stop_requested(&mut self.stop) => return false,
             }
         }
+    }
+
+    /// Redis just answered a command: the stats and the observer learn when.
+    fn note_round_trip(&self) {
+        self.counters.round_trip();
+        self.observer.round_trip(std::time::SystemTime::now());
     }
 
     /// Takes every change already queued into the mirror, without sending them.

@@ -40,8 +40,13 @@ impl Driver {
                 };
             }
         };
-        self.status.send_replace(RedisStatus::Connected);
+        // Counted before the status changes, so whoever sees `Connected` sees the count too.
+        if self.counters.snapshot().connects > 0 {
+            Counters::bump(&self.counters.reconnects, 1);
+            self.observer.reconnected();
+        }
         Counters::bump(&self.counters.connects, 1);
+        self.status.send_replace(RedisStatus::Connected);
         match outage.take() {
             Some(since) => tracing::info!(
                 node = %self.node,
@@ -127,6 +132,7 @@ impl Driver {
         self.outgoing.clear();
         self.epoch = rand::random();
         let fields = self.mirror.dump();
+        self.echoes.reset(self.epoch);
         scripts::register(
             &mut self.conn()?,
             &self.keys,
@@ -135,6 +141,7 @@ impl Driver {
             &fields,
         )
         .await?;
+        self.note_round_trip();
         Ok(())
     }
 
@@ -160,6 +167,7 @@ impl Driver {
     }
 
     async fn send(&mut self, publication: Publication) -> Result<(), Lost> {
+        let sent = Instant::now();
         let result = scripts::publish(
             &mut self.conn()?,
             &self.keys,
@@ -168,8 +176,12 @@ impl Driver {
             &publication,
         )
         .await?;
+        self.note_round_trip();
         match result {
-            Published::Seq(_) => {
+            Published::Seq(seq) => {
+                if !publication.payloads.is_empty() {
+                    self.echoes.published(seq, sent);
+                }
                 Counters::bump(&self.counters.published, publication.payloads.len() as u64);
                 Ok(())
             }
@@ -197,6 +209,13 @@ impl Driver {
             }
         };
         if header.node == self.node {
+            // Our own message, back: how long the channel took.
+            if let Some(lag) = self
+                .echoes
+                .received(header.epoch, header.seq, Instant::now())
+            {
+                self.observer.lag(lag);
+            }
             return Ok(());
         }
         Counters::bump(&self.counters.received, 1);
@@ -252,6 +271,7 @@ impl Driver {
             self.liveness.dead_after,
         )
         .await?;
+        self.note_round_trip();
         if !report.registered {
             self.reregister().await?;
         }
