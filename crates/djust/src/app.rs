@@ -72,6 +72,7 @@ pub struct DjustBuilder {
     views: Vec<LiveRoute>,
     presence: Option<Presence>,
     without_ops_routes: bool,
+    without_fallback: bool,
     text_config: djust_text::TextConfig,
 }
 
@@ -143,6 +144,14 @@ impl DjustBuilder {
         self
     }
 
+    /// Leaves out djust's fallback: the favicon at `/favicon.ico` and the styled 404 page for
+    /// every path no route matches (`docs/operations.md`). Needed when the application's own
+    /// router has a fallback, because axum refuses to merge two routers that both have one.
+    pub fn without_fallback(mut self) -> Self {
+        self.without_fallback = true;
+        self
+    }
+
     /// Mounts the live view `V` at `path` (axum syntax, e.g. `/doc/{doc_id}`): a GET renders
     /// the page, and the client's WebSocket `mount` of that path runs `V`.
     pub fn live<V: LiveView>(mut self, path: &str) -> Self {
@@ -177,18 +186,20 @@ impl DjustBuilder {
     /// [`BuildError`] naming the setting, template or path at fault.
     pub fn into_parts(self) -> Result<(axum::Router, DjustHandle), BuildError> {
         crate::env::warn_unknown_variables();
-        let config = match self.config {
+        let mut config = match self.config {
             Some(config) => config,
             None => DjustConfig::from_env()?,
         };
         config.validate()?;
+        // Decided once, so every page and connection of this router agrees.
+        config.dev = Some(config.dev_mode());
         let layout = self.layout.unwrap_or_else(|| DEFAULT_LAYOUT.to_owned());
         let views = self.views.iter().map(|v| (v.template, v.view));
         let mut sources = self.sources;
         if let Some(dir) = sources.dir.take() {
             sources.dir = Some(crate::template_path::resolve(&dir)?);
         }
-        let templates = Templates::new(sources, &layout, views)?;
+        let templates = Templates::build(sources, &layout, views, config.dev_mode())?;
         let mut routes = Routes::new();
         let mut pages = Vec::new();
         for view in self.views {
@@ -225,7 +236,8 @@ impl DjustBuilder {
             presence,
             sweeper,
         });
-        let mut router = crate::http::router(app, Arc::new(routes), pages);
+        let fallback = !self.without_fallback;
+        let mut router = crate::http::router(app, Arc::new(routes), pages, fallback);
         if !self.without_ops_routes {
             // Install the recorder now, so what happens before the first scrape is counted.
             let _ = crate::metrics::prometheus();
@@ -319,7 +331,8 @@ fn build_presence(
         PresenceBackendKind::Redis => {
             let url = config.presence.redis_url.clone().unwrap_or_default();
             let redis = RedisPresence::new(RedisConfig::new(url))
-                .map_err(|e| fail("presence backend redis (DJUST_REDIS_URL)", &e))?;
+                .map_err(|e| fail("presence backend redis (DJUST_REDIS_URL)", &e))?
+                .observe(Arc::new(crate::metrics::RedisMetrics));
             let engine = Presence::builder()
                 .config(engine_config)
                 .backend(redis.backend())

@@ -69,6 +69,11 @@ pub struct DjustConfig {
     /// Presence: backend, timeout, reconnect grace (see [`PresenceSettings`]). The client
     /// heartbeat interval above is also the presence heartbeat interval.
     pub presence: PresenceSettings,
+    /// Dev mode (`docs/operations.md`): templates reloaded on change, the client script read
+    /// fresh and never cached, render errors shown on the page. `None` (the default) follows
+    /// `DJUST_DEV` if set, else the build: on in debug builds, off in release builds. Env
+    /// `DJUST_DEV` (`1`/`true`/`yes` or `0`/`false`/`no`).
+    pub dev: Option<bool>,
 }
 
 impl Default for DjustConfig {
@@ -91,6 +96,7 @@ impl Default for DjustConfig {
             secret_key: None,
             secure_cookie: false,
             presence: PresenceSettings::default(),
+            dev: None,
         }
     }
 }
@@ -119,6 +125,7 @@ impl std::fmt::Debug for DjustConfig {
             )
             .field("secure_cookie", &self.secure_cookie)
             .field("presence", &self.presence)
+            .field("dev", &self.dev)
             .finish()
     }
 }
@@ -215,6 +222,17 @@ impl DjustConfig {
         self
     }
 
+    /// Turns dev mode on or off whatever the build and `DJUST_DEV` say ([`DjustConfig::dev`]).
+    pub fn with_dev(mut self, dev: bool) -> Self {
+        self.dev = Some(dev);
+        self
+    }
+
+    /// Whether dev mode is on: [`DjustConfig::dev`] if set, else `DJUST_DEV`, else the build.
+    pub fn dev_mode(&self) -> bool {
+        self.dev.unwrap_or_else(crate::dev::dev_mode)
+    }
+
     /// Sets [`DjustConfig::secret_key`].
     pub fn with_secret_key(mut self, key: impl Into<Vec<u8>>) -> Self {
         self.secret_key = Some(key.into());
@@ -300,6 +318,13 @@ impl DjustConfig {
         if let Some(v) = parse(&lookup, "DJUST_SECURE_COOKIE")? {
             cfg.secure_cookie = v;
         }
+        if let Some(raw) = lookup("DJUST_DEV") {
+            cfg.dev = Some(crate::dev::parse_flag(&raw).ok_or_else(|| {
+                BuildError::Config(format!(
+                    "DJUST_DEV={raw:?}: use 1, true or yes (dev mode on) or 0, false or no (off)"
+                ))
+            })?);
+        }
         cfg.read_presence_env(&lookup)?;
         cfg.validate()?;
         Ok(cfg)
@@ -327,6 +352,9 @@ impl DjustConfig {
         }
         if let Some(v) = lookup("DJUST_REDIS_URL") {
             self.presence.redis_url = Some(v);
+        }
+        if let Some(v) = parse(lookup, "DJUST_PRESENCE_SUBSCRIBER_QUEUE")? {
+            self.presence.subscriber_queue = v;
         }
         Ok(())
     }

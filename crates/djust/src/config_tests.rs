@@ -141,3 +141,42 @@ fn bad_presence_values_name_their_variable() {
         assert!(err.contains(needle), "{vars:?}: {err}");
     }
 }
+
+#[test]
+fn the_subscriber_queue_reaches_the_engine_and_zero_is_refused() {
+    let cfg =
+        DjustConfig::from_lookup(lookup(&[("DJUST_PRESENCE_SUBSCRIBER_QUEUE", "8")])).unwrap();
+    assert_eq!(cfg.presence.subscriber_queue, 8);
+    let engine = cfg.presence.engine_config(cfg.heartbeat_interval).unwrap();
+    assert_eq!(engine.subscriber_queue, 8);
+    assert_eq!(
+        DjustConfig::default().presence.subscriber_queue,
+        djust_presence::PresenceConfig::default().subscriber_queue
+    );
+    let err = DjustConfig::from_lookup(lookup(&[("DJUST_PRESENCE_SUBSCRIBER_QUEUE", "0")]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("DJUST_PRESENCE_SUBSCRIBER_QUEUE"), "{err}");
+    let err = DjustConfig::from_lookup(lookup(&[("DJUST_PRESENCE_SUBSCRIBER_QUEUE", "lots")]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("DJUST_PRESENCE_SUBSCRIBER_QUEUE") && err.contains("lots"),
+        "{err}"
+    );
+}
+
+#[test]
+fn dev_mode_is_read_from_djust_dev_and_a_bad_value_names_it() {
+    let on = DjustConfig::from_lookup(lookup(&[("DJUST_DEV", "1")])).unwrap();
+    assert_eq!(on.dev, Some(true));
+    assert!(on.dev_mode());
+    let off = DjustConfig::from_lookup(lookup(&[("DJUST_DEV", "False")])).unwrap();
+    assert!(!off.dev_mode());
+    assert_eq!(DjustConfig::from_lookup(lookup(&[])).unwrap().dev, None);
+    assert!(!DjustConfig::default().with_dev(false).dev_mode());
+    let err = DjustConfig::from_lookup(lookup(&[("DJUST_DEV", "maybe")]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("DJUST_DEV") && err.contains("maybe"), "{err}");
+}

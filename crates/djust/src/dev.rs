@@ -1,9 +1,11 @@
 //! Development mode and the runtime's own error pages.
 //!
 //! Dev mode is on with `DJUST_DEV=1` (or `true`), off with `DJUST_DEV=0`, and otherwise follows the
-//! build: on in debug builds, off in release builds. In dev mode a page whose render fails shows the
-//! error itself (the template, line and message) instead of a bare 500; in both modes 404 and 400
-//! pages are small styled HTML pages rather than plain text.
+//! build: on in debug builds, off in release builds ([`crate::DjustConfig::dev`] overrides both).
+//! In dev mode templates reload on change (`template/reload.rs`), the client script is read
+//! fresh and never cached (`http/dev_assets.rs`), and a page whose render fails shows the error
+//! itself (the template, line and message, escaped) instead of a bare 500; in both modes 404 and
+//! 400 pages are small styled HTML pages rather than plain text.
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -17,10 +19,15 @@ pub fn dev_mode() -> bool {
 }
 
 fn decide(var: Option<&str>, debug_build: bool) -> bool {
-    match var.map(|v| v.trim().to_ascii_lowercase()) {
-        Some(v) if v == "1" || v == "true" || v == "yes" => true,
-        Some(v) if v == "0" || v == "false" || v == "no" => false,
-        _ => debug_build,
+    var.and_then(parse_flag).unwrap_or(debug_build)
+}
+
+/// `1`/`true`/`yes` → on, `0`/`false`/`no` → off (any case), else `None`.
+pub(crate) fn parse_flag(raw: &str) -> Option<bool> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" => Some(true),
+        "0" | "false" | "no" => Some(false),
+        _ => None,
     }
 }
 
@@ -46,6 +53,26 @@ pub(crate) fn error_page(status: StatusCode, message: &str, detail: Option<&str>
         message = escape(message),
     );
     (status, Html(body)).into_response()
+}
+
+/// What a dev-mode error page shows for a failed page render: for a template error, the
+/// template and line first, then minijinja's message (with its source excerpt); else the error.
+pub(crate) fn describe(err: &crate::ViewError) -> String {
+    use crate::ViewError;
+    let (template, source) = match err {
+        ViewError::Template(e) => (e.name().map(str::to_owned), e),
+        ViewError::Render(e) => (Some(e.template.clone()), &e.source),
+        other => return format!("{other:#}"),
+    };
+    let mut out = String::new();
+    if let Some(name) = source.name().map(str::to_owned).or(template) {
+        out.push_str(&format!("template: {name}\n"));
+    }
+    if let Some(line) = source.line() {
+        out.push_str(&format!("line: {line}\n"));
+    }
+    out.push_str(&format!("\n{source:#}"));
+    out
 }
 
 fn escape(s: &str) -> String {

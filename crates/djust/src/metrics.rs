@@ -36,17 +36,26 @@ pub const BYTES_IN_TOTAL: &str = "djust_bytes_in_total";
 pub const FRAMES_OUT_TOTAL: &str = "djust_frames_out_total";
 /// Counter: bytes of frames sent.
 pub const BYTES_OUT_TOTAL: &str = "djust_bytes_out_total";
-/// Histogram (seconds): one render of a view (context + template).
+/// Histogram (seconds): one live render of a view — its `get_context_data` plus the render
+/// engine's pass, which evaluates the changed slots and diffs them against the client's tree in
+/// the same walk (so there is no separate diff time to measure). The page GET and the mount's
+/// first render are not in it.
 pub const RENDER_SECONDS: &str = "djust_render_seconds";
-/// Histogram (seconds): one diff of a render against the previous one.
-pub const DIFF_SECONDS: &str = "djust_diff_seconds";
 /// Histogram, label `queue` (`info`, `presence`): messages drained by one flush.
 pub const QUEUE_DEPTH: &str = "djust_queue_depth";
 /// Counter: client events held back by the rate limit.
 pub const RATE_LIMITED_TOTAL: &str = "djust_rate_limited_total";
 /// Gauge: 1 while the Redis presence driver is connected, 0 otherwise (absent without Redis).
 pub const REDIS_CONNECTED: &str = "djust_redis_connected";
-/// Histogram buckets for render and diff times: 50 µs to 1 s.
+/// Counter: times the Redis presence driver got Redis back after losing it.
+pub const REDIS_RECONNECTS_TOTAL: &str = "djust_redis_reconnects_total";
+/// Histogram (seconds): publish-to-receive lag of this process's presence messages — from the
+/// start of a publish to its message coming back on the channel every process subscribes to.
+pub const REDIS_LAG_SECONDS: &str = "djust_redis_lag_seconds";
+/// Gauge (Unix time, seconds): when Redis last answered a command of the presence driver (at
+/// least every liveness interval while connected).
+pub const REDIS_LAST_ROUND_TRIP: &str = "djust_redis_last_round_trip_timestamp_seconds";
+/// Histogram buckets for times: 50 µs to 1 s.
 const TIME_BUCKETS: &[f64] = &[
     0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
     1.0,
@@ -96,13 +105,30 @@ fn describe() {
     describe_counter!(BYTES_IN_TOTAL, Unit::Bytes, "Client frame bytes received");
     describe_counter!(FRAMES_OUT_TOTAL, "Frames sent, by kind");
     describe_counter!(BYTES_OUT_TOTAL, Unit::Bytes, "Frame bytes sent");
-    describe_histogram!(RENDER_SECONDS, Unit::Seconds, "Render time of one view");
-    describe_histogram!(DIFF_SECONDS, Unit::Seconds, "Diff time of one render");
+    describe_histogram!(
+        RENDER_SECONDS,
+        Unit::Seconds,
+        "Live render time of one view: context, changed slots and their diff"
+    );
     describe_histogram!(QUEUE_DEPTH, "Messages drained by one flush");
     describe_counter!(RATE_LIMITED_TOTAL, "Client events held by the rate limit");
     describe_gauge!(
         REDIS_CONNECTED,
         "1 while the Redis presence driver is connected"
+    );
+    describe_counter!(
+        REDIS_RECONNECTS_TOTAL,
+        "Times the Redis presence driver got Redis back after losing it"
+    );
+    describe_histogram!(
+        REDIS_LAG_SECONDS,
+        Unit::Seconds,
+        "Publish-to-receive lag of this process's presence messages through Redis"
+    );
+    describe_gauge!(
+        REDIS_LAST_ROUND_TRIP,
+        Unit::Seconds,
+        "Unix time of the last answer from Redis to the presence driver"
     );
 }
 
@@ -160,14 +186,9 @@ pub fn frame_out(kind: &'static str, bytes: usize) {
     counter!(BYTES_OUT_TOTAL).increment(bytes as u64);
 }
 
-/// One render took `elapsed`.
+/// One live render (context, slots and diff; see [`RENDER_SECONDS`]) took `elapsed`.
 pub fn render_time(elapsed: Duration) {
     histogram!(RENDER_SECONDS).record(elapsed.as_secs_f64());
-}
-
-/// One diff took `elapsed`.
-pub fn diff_time(elapsed: Duration) {
-    histogram!(DIFF_SECONDS).record(elapsed.as_secs_f64());
 }
 
 /// A flush drained `depth` messages from `queue` (`"info"` or `"presence"`).
@@ -190,4 +211,27 @@ pub(crate) fn presence_sizes(stats: &djust_presence::PresenceStats) {
 /// Sets the Redis gauge from the driver's status (called at each scrape).
 pub(crate) fn redis_connected(connected: bool) {
     gauge!(REDIS_CONNECTED).set(if connected { 1.0 } else { 0.0 });
+}
+
+/// Records the Redis driver's reconnections, lags and round trips as they happen.
+#[cfg(feature = "redis")]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RedisMetrics;
+
+#[cfg(feature = "redis")]
+impl djust_presence_redis::RedisObserver for RedisMetrics {
+    fn reconnected(&self) {
+        counter!(REDIS_RECONNECTS_TOTAL).increment(1);
+    }
+
+    fn round_trip(&self, at: std::time::SystemTime) {
+        let secs = at
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        gauge!(REDIS_LAST_ROUND_TRIP).set(secs);
+    }
+
+    fn lag(&self, lag: Duration) {
+        histogram!(REDIS_LAG_SECONDS).record(lag.as_secs_f64());
+    }
 }

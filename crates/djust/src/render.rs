@@ -6,13 +6,13 @@ use djust_render::{Output, RenderInput, View, ViewState};
 use crate::context::Context;
 use crate::error::ViewError;
 use crate::socket::Socket;
-use crate::template::Templates;
+use crate::template::Generation;
 use crate::view::LiveView;
 
 /// Renders `view` with its own template to HTML; returns the context too (the page layout
 /// needs it).
 pub(crate) fn render_view<V: LiveView>(
-    templates: &Templates,
+    templates: &Generation,
     view: &V,
     socket: &Socket,
 ) -> Result<(Context, String), ViewError> {
@@ -21,8 +21,8 @@ pub(crate) fn render_view<V: LiveView>(
     Ok((ctx, html))
 }
 
-/// The compiled template of `V` (compiled at start-up, so it exists).
-pub(crate) fn compiled<V: LiveView>(templates: &Templates) -> Result<View, ViewError> {
+/// The compiled template of `V` (compiled with the generation, so it exists).
+pub(crate) fn compiled<V: LiveView>(templates: &Generation) -> Result<View, ViewError> {
     templates
         .engine()
         .view(V::TEMPLATE)
@@ -32,7 +32,7 @@ pub(crate) fn compiled<V: LiveView>(templates: &Templates) -> Result<View, ViewE
 /// Renders `view` for a live connection: the whole tree if `state` is empty (mount,
 /// resync, after a failed render), else only what changed since the last render.
 pub(crate) fn render_live<V: LiveView>(
-    templates: &Templates,
+    templates: &Generation,
     compiled: &View,
     view: &V,
     socket: &Socket,

@@ -8,7 +8,8 @@ use support::{Probe, get, router, test_config};
 
 #[tokio::test]
 async fn the_script_has_an_etag_and_answers_304_when_current() {
-    let app = router(test_config(), Probe::default());
+    // Outside dev mode (in dev mode it is read fresh and never cached: `tests/dev.rs`).
+    let app = router(test_config().with_dev(false), Probe::default());
     let (status, headers, body) = get(app.clone(), SCRIPT_PATH, &[]).await;
     assert_eq!(status, 200);
     assert!(body.contains("window.djust"), "the client script itself");

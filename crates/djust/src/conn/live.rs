@@ -20,6 +20,7 @@ mod end;
 mod flush;
 mod limits;
 mod presence;
+mod reload;
 mod text;
 
 use super::io::{self, SendFailure, Transport};
@@ -75,9 +76,10 @@ pub(crate) async fn run_view<V: LiveView, T: Transport>(
             return;
         }
     };
-    let first = crate::render::compiled::<V>(&app.templates).and_then(|compiled| {
+    let templates = app.templates.current().generation;
+    let first = crate::render::compiled::<V>(&templates).and_then(|compiled| {
         let mut state = ViewState::new();
-        match crate::render::render_live(&app.templates, &compiled, &view, &socket, &mut state)? {
+        match crate::render::render_live(&templates, &compiled, &view, &socket, &mut state)? {
             Output::Full { rendered, statics } => Ok((compiled, state, rendered, statics)),
             Output::Diff { .. } => Err(ViewError::other("first render was not a full render")),
         }
@@ -122,7 +124,9 @@ pub(crate) async fn run_view<V: LiveView, T: Transport>(
     drop((rendered, statics, req));
     let mut live = Live {
         rendered: state,
+        templates,
         compiled,
+        template_error: None,
         ver: 0,
         armed: false,
         dirty: false,
@@ -191,8 +195,12 @@ struct Live<V, T> {
     app: Arc<App>,
     /// Fingerprints of what the client has (as of the last frame sent; `djust-render`).
     rendered: ViewState,
+    /// The template generation `compiled` belongs to (dev mode replaces both, `reload.rs`).
+    templates: Arc<crate::template::Generation>,
     /// The view's compiled template.
     compiled: View,
+    /// Dev mode: the template error this client was last told about (`reload.rs`).
+    template_error: Option<Arc<str>>,
     /// Version of the last patch sent (0 = the mounted render).
     ver: u64,
     /// A flush is pending and `tick` holds its deadline.

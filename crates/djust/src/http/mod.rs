@@ -1,5 +1,7 @@
 //! HTTP side: the page GET of each live view, the WebSocket endpoint, and the client script.
 
+mod dev_assets;
+mod fallback;
 mod origin;
 mod page;
 mod ws;
@@ -7,6 +9,7 @@ mod ws;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::State;
 use axum::extract::ws::WebSocket;
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -55,6 +58,7 @@ pub(crate) fn router(
     app: Arc<App>,
     routes: Arc<Routes<WebSocket>>,
     pages: Vec<(String, PageRoute)>,
+    with_fallback: bool,
 ) -> Router {
     let mut router = Router::new()
         .route(
@@ -68,6 +72,9 @@ pub(crate) fn router(
         .route(WS_PATH, get(ws::upgrade));
     for (pattern, page) in pages {
         router = router.route(&pattern, page());
+    }
+    if with_fallback {
+        router = router.fallback(fallback::fallback);
     }
     router.with_state(HttpState { app, routes })
 }
@@ -90,15 +97,29 @@ fn script_etag() -> &'static str {
 }
 
 /// `/djust/yjs.js`: like `/djust/djust.js` (revalidated, `304` when current, compressed).
-async fn yjs(headers: axum::http::HeaderMap) -> axum::response::Response {
+async fn yjs(
+    State(st): State<HttpState>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    if st.app.config.dev_mode() {
+        return dev_assets::yjs(YJS_JS);
+    }
     static ETAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     serve_script(&headers, ETAG.get_or_init(|| etag_of(YJS_JS)), YJS_JS)
 }
 
 /// `/djust/djust.js`: revalidated on every load (`no-cache`) so a deploy never runs a stale
 /// client, but answered `304 Not Modified` when the browser's `If-None-Match` is current, and
-/// compressed (gzip or brotli, as the browser accepts) by the route's compression layer.
-async fn script(headers: axum::http::HeaderMap) -> axum::response::Response {
+/// compressed (gzip or brotli, as the browser accepts) by the route's compression layer. In
+/// dev mode it is read from the crate's `assets/` on each load and never cached
+/// (`dev_assets.rs`).
+async fn script(
+    State(st): State<HttpState>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    if st.app.config.dev_mode() {
+        return dev_assets::script(DJUST_JS);
+    }
     serve_script(&headers, script_etag(), DJUST_JS)
 }
 

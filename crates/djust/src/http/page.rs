@@ -58,10 +58,22 @@ async fn page<V: LiveView>(
         connected: false,
         state: app.state.clone(),
     };
+    let templates = app.templates.current();
+    let dev = app.config.dev_mode();
+    if let Some(error) = &templates.error {
+        // Dev mode: an edited template does not build. Open pages keep the last good one.
+        return crate::dev::error_page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "A template was changed and no longer builds; open pages keep the last good version \
+             until it is fixed.",
+            Some(error),
+        );
+    }
+    let templates = &templates.generation;
     let rendered = async {
         V::authorize(&req).await?;
         let view = V::mount(&req, &mut socket).await?;
-        let (ctx, content) = crate::render::render_view(&app.templates, &view, &socket)?;
+        let (ctx, content) = crate::render::render_view(templates, &view, &socket)?;
         let parts = PageParts {
             path,
             query,
@@ -69,12 +81,12 @@ async fn page<V: LiveView>(
             username: identity.username().unwrap_or(""),
             user_id: identity.user_id(),
         };
-        Ok::<_, ViewError>(app.templates.render_page(&app.layout, &ctx, &parts)?)
+        Ok::<_, ViewError>(templates.render_page(&app.layout, &ctx, &parts)?)
     }
     .await;
     let mut response = match rendered {
         Ok(page) => Html(page).into_response(),
-        Err(err) => error_response(path, &err),
+        Err(err) => error_response(path, &err, dev),
     };
     crate::metrics::page_request(std::any::type_name::<V>(), response.status().as_u16());
     let headers = response.headers_mut();
@@ -89,7 +101,7 @@ async fn page<V: LiveView>(
     response
 }
 
-fn error_response(path: &str, err: &ViewError) -> Response {
+fn error_response(path: &str, err: &ViewError, dev: bool) -> Response {
     let status = match err {
         ViewError::NotFound(_) => StatusCode::NOT_FOUND,
         ViewError::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -99,7 +111,7 @@ fn error_response(path: &str, err: &ViewError) -> Response {
     if status.is_server_error() {
         tracing::error!(%path, error = %err, "djust: page render failed");
         // Internal details stay in the log, except in dev mode, where the page shows them.
-        let detail = crate::dev::dev_mode().then(|| format!("{err:#}"));
+        let detail = dev.then(|| crate::dev::describe(err));
         crate::dev::error_page(
             status,
             &format!("The page {path} could not be rendered."),

@@ -60,6 +60,11 @@ pub struct PresenceSettings {
     pub max_meta_bytes: usize,
     /// Redis URL for the `redis` backend. Env `DJUST_REDIS_URL`.
     pub redis_url: Option<String>,
+    /// Presence events waiting for one live view at most (default 1024). A view further behind
+    /// (its connection task stalled) is told it lagged and re-renders from the current state
+    /// instead of replaying every event, so a stalled view costs bounded memory. Env
+    /// `DJUST_PRESENCE_SUBSCRIBER_QUEUE`.
+    pub subscriber_queue: usize,
 }
 
 impl Default for PresenceSettings {
@@ -71,6 +76,7 @@ impl Default for PresenceSettings {
             reconnect_grace: engine.reconnect_grace,
             max_meta_bytes: engine.max_meta_bytes,
             redis_url: None,
+            subscriber_queue: engine.subscriber_queue,
         }
     }
 }
@@ -90,12 +96,14 @@ impl PresenceSettings {
             presence_timeout: self.timeout,
             reconnect_grace: self.reconnect_grace,
             max_meta_bytes: self.max_meta_bytes,
+            subscriber_queue: self.subscriber_queue,
             ..PresenceConfig::default()
         };
         config.validate().map_err(|e| {
             BuildError::Config(format!(
                 "presence settings (DJUST_PRESENCE_HEARTBEAT_INTERVAL, DJUST_PRESENCE_TIMEOUT, \
-                 DJUST_PRESENCE_RECONNECT_GRACE, DJUST_PRESENCE_MAX_META_BYTES): {e}"
+                 DJUST_PRESENCE_RECONNECT_GRACE, DJUST_PRESENCE_MAX_META_BYTES, \
+                 DJUST_PRESENCE_SUBSCRIBER_QUEUE): {e}"
             ))
         })?;
         if self.backend == PresenceBackendKind::Redis {

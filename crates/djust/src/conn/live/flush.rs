@@ -48,9 +48,14 @@ impl<V: LiveView, T: Transport> Live<V, T> {
             // The client's DOM cannot be trusted: forget what it has, send everything.
             self.rendered.reset();
         }
+        if self.app.templates.reloads()
+            && let Flow::Close(reason) = self.follow_templates().await
+        {
+            return Flow::Close(reason);
+        }
         let started = std::time::Instant::now();
         let out = match crate::render::render_live(
-            &self.app.templates,
+            &self.templates,
             &self.compiled,
             &self.view,
             &self.socket,
