@@ -269,9 +269,10 @@ async fn a_slowloris_request_and_a_silent_socket_are_closed_after_the_header_tim
     server.shut_down().await;
 }
 
-/// An oversized frame far larger than the read buffer: the client is still sending it when the
-/// server refuses it, and still gets the error frame and Close 1009 (the lingering close keeps
-/// the kernel from resetting the connection over the unread rest).
+/// An oversized frame far larger than the (2 KiB default) read buffer: the client is still
+/// sending it when the server refuses it, and still gets the error frame and Close 1009. (The
+/// TCP-level reset this could cause is tested in `serve/linger.rs`; `tests/limits.rs` shows the
+/// plain `axum::serve` case, which needs a read buffer that takes the whole frame.)
 #[tokio::test]
 async fn a_frame_far_over_the_limit_gets_its_error_and_1009_with_the_default_read_buffer() {
     let config = DjustConfig::default().with_max_frame_bytes(4096);
