@@ -10,11 +10,12 @@
 //! Bounded: [`SHARDS`] × [`PER_SHARD`] entries; a full shard is cleared (the entries are cheap
 //! to recompute, and an unbounded cache keyed by content would grow with every edit).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
 use serde_json::Value as Json;
+
+use crate::keyhash::KeyMap;
 
 const SHARDS: usize = 16;
 const PER_SHARD: usize = 2048;
@@ -31,7 +32,7 @@ pub(crate) struct CachedItem {
     pub(crate) nested: Vec<(u32, Json)>,
 }
 
-type Shard = Mutex<HashMap<u64, Arc<CachedItem>>>;
+type Shard = Mutex<KeyMap<Arc<CachedItem>>>;
 
 /// Rendered items by `(fingerprint, loop body)`.
 #[derive(Debug)]
@@ -42,7 +43,7 @@ pub(crate) struct ItemCache {
 impl Default for ItemCache {
     fn default() -> Self {
         Self {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..SHARDS).map(|_| Mutex::new(KeyMap::default())).collect(),
         }
     }
 }

@@ -5,7 +5,7 @@
 //! items that stay are a longest increasing subsequence of the kept items' old positions,
 //! so a single move costs one entry, not a shift of everything after it.
 
-use std::collections::HashMap;
+use crate::keyhash::KeyMap;
 
 /// The result of [`diff_keys`].
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -55,8 +55,8 @@ fn diff_middle(old: &[u64], new: &[u64]) -> KeyedDiff {
             placed: Vec::new(),
         };
     }
-    let old_pos: HashMap<u64, usize> = old.iter().enumerate().map(|(i, k)| (*k, i)).collect();
-    let new_set: HashMap<u64, usize> = new.iter().enumerate().map(|(i, k)| (*k, i)).collect();
+    let old_pos: KeyMap<usize> = old.iter().enumerate().map(|(i, k)| (*k, i)).collect();
+    let new_set: KeyMap<usize> = new.iter().enumerate().map(|(i, k)| (*k, i)).collect();
     let removed = old
         .iter()
         .filter(|k| !new_set.contains_key(k))

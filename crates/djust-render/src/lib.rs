@@ -43,6 +43,7 @@ mod cache;
 mod client;
 mod compile;
 mod error;
+mod keyhash;
 mod keys;
 mod render;
 mod set;

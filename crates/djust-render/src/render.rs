@@ -6,7 +6,6 @@
 //! changed. Loops are keyed (tuple key, the item's `id`, its `dj-key`, or its content) and
 //! diffed into removals, insertions/moves and updates of whole items.
 
-use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
@@ -15,6 +14,7 @@ use minijinja::{Error, ErrorKind, Value};
 use serde_json::{Map, Value as Json, json};
 
 use crate::error::RenderError;
+use crate::keyhash::{KeyMap, KeySet};
 use crate::keys::{KeyedDiff, common_ends, diff_keys};
 use crate::set::{Engine, View};
 use crate::shared::{ItemKeys, SharedKeys, tagged};
@@ -358,11 +358,13 @@ impl Cx<'_> {
         let new_keys: Vec<u64> = keyed.iter().map(|k| k.0).collect();
         let old_keys: Vec<u64> = items.iter().map(|i| i.key).collect();
         let KeyedDiff { removed, placed } = diff_keys(&old_keys, &new_keys);
-        let placed: HashSet<usize> = placed.into_iter().collect();
+        // `placed` is in increasing order (new positions of moved items), usually empty.
+        debug_assert!(placed.is_sorted());
+        let moved = |i: usize| !placed.is_empty() && placed.binary_search(&i).is_ok();
         // The old item of a new key: by position in the common prefix and suffix (a big list
         // usually changes in one place), by a map of the middle's keys otherwise.
         let (prefix, suffix) = common_ends(&old_keys, &new_keys);
-        let middle: HashMap<u64, Item> = items[prefix..items.len() - suffix]
+        let middle: KeyMap<Item> = items[prefix..items.len() - suffix]
             .iter()
             .map(|i| (i.key, *i))
             .collect();
@@ -391,7 +393,7 @@ impl Cx<'_> {
             } else {
                 (None, prev.map_or(0, |p| p.mark))
             };
-            match (prev, placed.contains(&i)) {
+            match (prev, moved(i)) {
                 (None, _) => ins.push(json!([i, key, dyns])),
                 (Some(_), true) => {
                     ins.push(json!([i, key, Json::Null]));
@@ -573,7 +575,7 @@ impl Cx<'_> {
             }
             out.push((key & KEY_MASK, fp));
         }
-        let mut seen = HashSet::with_capacity(n);
+        let mut seen = KeySet::with_capacity_and_hasher(n, Default::default());
         if !out.iter().all(|(k, _)| seen.insert(*k)) {
             for (i, item) in out.iter_mut().enumerate() {
                 item.0 = i as u64;

@@ -87,7 +87,7 @@ impl Default for DjustConfig {
             frame_rate_burst: 400,
             send_timeout: Duration::from_secs(5),
             info_queue: 1024,
-            ws_read_buffer: 8 * 1024,
+            ws_read_buffer: 2 * 1024,
             ws_write_buffer: 8 * 1024,
             ws_max_write_buffer: 4 * 1024 * 1024,
             allowed_origins: Vec::new(),

@@ -29,6 +29,7 @@
 //! is still open then is dropped.
 
 mod limits;
+mod linger;
 mod options;
 mod os;
 mod refuse;
@@ -52,6 +53,7 @@ use tower::ServiceExt;
 
 use crate::app::DjustHandle;
 use limits::{ConnLimits, Held};
+use linger::Lingering;
 
 pub use options::ServeOptions;
 pub use os::{FdLimit, raise_fd_limit};
@@ -284,7 +286,7 @@ impl Accept {
         let header_timeout = self.options.header_read_timeout;
         match self.limits.try_acquire(peer.ip()) {
             Ok(permit) => {
-                let io = Held::new(tcp, permit);
+                let io = Held::new(Lingering::new(tcp), permit);
                 let conn =
                     serve_connection(io, peer, router.clone(), header_timeout, drain.clone());
                 tasks.spawn(conn);

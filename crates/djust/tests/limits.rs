@@ -12,7 +12,12 @@ use tokio_tungstenite::tungstenite;
 
 #[tokio::test]
 async fn oversized_frame_gets_an_error_and_close_1009() {
-    let (addr, probe) = start(test_config().with_max_frame_bytes(2048)).await;
+    // Plain `axum::serve` (the test server) has no lingering close: the read buffer must take
+    // the whole oversized frame, or the kernel may reset the connection before the client reads
+    // the refusal. `djust::Server` drains instead (tests/serve.rs, with the 2 KiB default).
+    let mut config = test_config().with_max_frame_bytes(2048);
+    config.ws_read_buffer = 8192;
+    let (addr, probe) = start(config).await;
     let (mut ws, _) = Ws::mounted(addr, "/counter/1", "").await;
     // Just under the limit is fine.
     let name = "x".repeat(1900);

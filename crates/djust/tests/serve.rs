@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use axum::extract::ConnectInfo;
 use axum::routing::get;
 use djust::{
-    CloseReason, Context, Djust, DjustHandle, LiveView, MountRequest, ServeOptions, Server, Socket,
+    CloseReason, Context, Djust, DjustConfig, DjustHandle, LiveView, MountRequest, ServeOptions, Server, Socket,
     ViewError,
 };
 use futures_util::StreamExt;
@@ -56,9 +56,10 @@ impl LiveView for Stubborn {
 #[djust::event_handlers]
 impl Stubborn {}
 
-fn app() -> (axum::Router, DjustHandle, Closes) {
+fn app(config: DjustConfig) -> (axum::Router, DjustHandle, Closes) {
     let closes = Closes::default();
     let (router, handle) = Djust::builder()
+        .config(config)
         .templates_embedded([("stubborn.html", "<p>live</p>")])
         .state(closes.clone())
         .live::<Stubborn>("/s")
@@ -93,7 +94,11 @@ impl Running {
 }
 
 async fn start(options: ServeOptions) -> Running {
-    let (router, handle, closes) = app();
+    start_with(options, DjustConfig::default()).await
+}
+
+async fn start_with(options: ServeOptions, config: DjustConfig) -> Running {
+    let (router, handle, closes) = app(config);
     let (stop, stopped) = oneshot::channel::<()>();
     let server = Server::bind("127.0.0.1:0")
         .await
@@ -261,5 +266,25 @@ async fn a_slowloris_request_and_a_silent_socket_are_closed_after_the_header_tim
     }
     // A normal request still works.
     assert_eq!(status_of(server.addr, "/peer").await, 200);
+    server.shut_down().await;
+}
+
+/// An oversized frame far larger than the (2 KiB default) read buffer: the client is still
+/// sending it when the server refuses it, and still gets the error frame and Close 1009. (The
+/// TCP-level reset this could cause is tested in `serve/linger.rs`; `tests/limits.rs` shows the
+/// plain `axum::serve` case, which needs a read buffer that takes the whole frame.)
+#[tokio::test]
+async fn a_frame_far_over_the_limit_gets_its_error_and_1009_with_the_default_read_buffer() {
+    let config = DjustConfig::default().with_max_frame_bytes(4096);
+    assert!(config.ws_read_buffer <= 4096, "the default read buffer is small");
+    let server = start_with(ServeOptions::default(), config).await;
+    for size in [20_000, 300_000] {
+        let (mut ws, _) = Ws::mounted(server.addr, "/s", "").await;
+        let big = serde_json::json!({"t": "event", "name": "x", "payload": {"v": "y".repeat(size)}});
+        ws.send(big).await;
+        let err = ws.recv().await;
+        assert_eq!(err["code"], "frame_too_large", "{size} bytes: {err}");
+        assert_eq!(ws.close_code().await, Some(1009), "{size} bytes");
+    }
     server.shut_down().await;
 }
