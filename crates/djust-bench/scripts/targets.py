@@ -55,6 +55,15 @@ def main():
         ("multi-2x25", "multi-node 2 × 25 users", "cross-process p99 < 50 ms; kill -9 cleanup ≤ presence_timeout + 1 s",
          lambda r: [check("cross-process p99", ((r.get("cross_process") or {}).get("latency_ms") or {}).get("p99"), 50, unit=" ms"),
                     check("cleanup", r.get("kill_cleanup_s"), (r.get("kill_cleanup_target_s") or 0) + 1e-9, unit=" s")]),
+        ("typing-20x5", "typing: 20 users × 5 characters/s into one document, 20 s",
+         "p99 keystroke → every peer < 100 ms; server < 0.3 core; the same text everywhere",
+         lambda r: [check("p99", (r.get("latency_ms") or {}).get("p99"), 100, unit=" ms"),
+                    check("server", r.get("server_cores"), 0.3, unit=" cores"),
+                    (f"delivered {r.get('delivered_pairs')}/{r.get('expected_pairs')}",
+                     r.get("delivered_pairs") == r.get("expected_pairs")),
+                    ("text identical and complete" if r.get("text_identical_everywhere") and r.get("text_complete")
+                     else "text DIFFERS or incomplete",
+                     bool(r.get("text_identical_everywhere") and r.get("text_complete")))]),
     ]
     print("| scenario | target | measured | met |")
     print("|---|---|---|---|")

@@ -34,4 +34,5 @@ run fair-10x4-crowd500 cursor-storm --rooms 10 --users 4 --hz 20 --secs 20 --cro
 run join-1000    join-storm --users 1000
 run idle-10000   idle --connections 10000 --room-size 10 --secs 5
 run multi-2x25   multi-node --users 50 --hz 20 --secs 20 --presence-timeout 5
+run typing-20x5  typing --users 20 --cps 5 --secs 20
 echo "results appended to $OUT" >&2

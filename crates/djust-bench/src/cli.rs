@@ -26,6 +26,9 @@ pub enum Command {
     /// Two server processes sharing presence through Redis: cross-process cursor latency and
     /// clean-up after kill -9 of one process.
     MultiNode(MultiNodeArgs),
+    /// U users typing C characters/s each into one shared-text document (Yjs updates made
+    /// with yrs): keystroke-to-peer latency, server CPU, and the same text everywhere at the end.
+    Typing(TypingArgs),
     /// Runs the collab app (what `cargo run -p collab` runs); used by the scenarios to start
     /// the server as a separate process.
     #[command(hide = true)]
@@ -165,6 +168,26 @@ pub struct MultiNodeArgs {
     /// clean-up target is this + 1 s.
     #[arg(long, default_value_t = 5.0)]
     pub presence_timeout: f64,
+    /// Common options.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `typing` options.
+#[derive(Debug, Clone, Args)]
+pub struct TypingArgs {
+    /// Users typing into the one document.
+    #[arg(long, default_value_t = 20)]
+    pub users: usize,
+    /// Characters per second per user.
+    #[arg(long, default_value_t = 5.0)]
+    pub cps: f64,
+    /// Seconds of typing.
+    #[arg(long, default_value_t = 20.0)]
+    pub secs: f64,
+    /// Seconds to wait after the last keystroke for the last updates and acknowledgements.
+    #[arg(long, default_value_t = 2.0)]
+    pub drain: f64,
     /// Common options.
     #[command(flatten)]
     pub common: CommonArgs,

@@ -72,6 +72,7 @@ pub async fn run(command: Command) -> Result<serde_json::Value, BenchError> {
         Command::JoinStorm(a) => scenario::join_storm::run(a).await,
         Command::Idle(a) => scenario::idle::run(a).await,
         Command::MultiNode(a) => scenario::multi_node::run(a).await,
+        Command::Typing(a) => scenario::typing::run(a).await,
         Command::Serve(_) => Err(BenchError::Params(
             "`serve` runs the server; it is not a scenario".into(),
         )),
@@ -104,6 +105,7 @@ pub fn main_entry() -> ExitCode {
         Command::JoinStorm(a) => a.common.threads,
         Command::Idle(a) => a.common.threads,
         Command::MultiNode(a) => a.common.threads,
+        Command::Typing(a) => a.common.threads,
         Command::Serve(_) => 1,
     };
     let rt = match tokio::runtime::Builder::new_multi_thread()

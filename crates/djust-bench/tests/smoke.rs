@@ -145,3 +145,18 @@ fn multi_node_measures_cross_process_latency_and_kill_cleanup() {
     assert_eq!(r["servers"].as_array().map(Vec::len), Some(2), "{r}");
     assert_server_fields(&r);
 }
+
+#[test]
+fn typing_reports_keystroke_latency_and_one_text_everywhere() {
+    let r = bench(&[
+        "typing", "--users", "3", "--cps", "5", "--secs", "1", "--drain", "1",
+    ]);
+    assert_eq!(r["scenario"], "typing");
+    assert!(num(&r, "keystrokes") >= 10.0, "{r}");
+    // Every keystroke reached both other users, and everyone has the same, complete text.
+    assert_eq!(r["delivered_pairs"], r["expected_pairs"], "{r}");
+    assert_eq!(r["text_identical_everywhere"], true, "{r}");
+    assert_eq!(r["text_complete"], true, "{r}");
+    assert_latency(&r["latency_ms"]);
+    assert_server_fields(&r);
+}

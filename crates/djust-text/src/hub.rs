@@ -17,6 +17,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use tokio::sync::{Notify, broadcast, watch};
 
+use crate::carets::{Caret, CaretChange, Carets};
 use crate::doc::{SharedDoc, TextLimits};
 use crate::error::TextError;
 use crate::store::{Loaded, StoredText, TextStore};
@@ -136,6 +137,7 @@ impl TextHub {
             flush_now: Notify::new(),
             updates,
             relayed: AtomicBool::new(false),
+            carets: Carets::new(self.inner.config.fanout_capacity),
         });
         docs.retain(|_, weak| weak.strong_count() > 0);
         docs.insert(key.to_owned(), Arc::downgrade(&inner));
@@ -176,6 +178,8 @@ struct DocInner {
     updates: broadcast::Sender<TextUpdate>,
     /// Set by the first [`Document::claim_relay`].
     relayed: AtomicBool,
+    /// Who is where (not saved).
+    carets: Carets,
 }
 
 struct DocState {
@@ -248,6 +252,28 @@ impl Document {
     /// The updates applied from now on (from any origin; skip your own).
     pub fn subscribe(&self) -> broadcast::Receiver<TextUpdate> {
         self.0.updates.subscribe()
+    }
+
+    /// Sets or moves the caret of `caret.peer` and tells the other subscribers of
+    /// [`Document::carets`]. False (nothing changed) when the document has
+    /// [`MAX_CARETS`](crate::MAX_CARETS) carets already.
+    pub fn set_caret(&self, origin: Origin, caret: Caret) -> bool {
+        self.0.carets.set(origin, caret)
+    }
+
+    /// Removes the caret of `peer` (its connection ended), telling the subscribers.
+    pub fn remove_caret(&self, origin: Origin, peer: &str) {
+        self.0.carets.remove(origin, peer);
+    }
+
+    /// The carets now (each refreshed within [`CARET_TTL`](crate::CARET_TTL)).
+    pub fn carets(&self) -> Vec<Arc<Caret>> {
+        self.0.carets.snapshot()
+    }
+
+    /// The caret changes from now on (from any origin; skip your own).
+    pub fn subscribe_carets(&self) -> broadcast::Receiver<CaretChange> {
+        self.0.carets.subscribe()
     }
 
     /// The durable watermark: every update whose generation is at most this value is saved.

@@ -11,15 +11,19 @@
 //!   applied updates, saves to a [`TextStore`] with a bounded delay, a watermark of what is
 //!   durable (so a client's update is acknowledged only once saved), and [`TextHub::flush_all`]
 //!   for shutdown.
+//! - [`Caret`] — who is where: each connection's caret and selection (Yjs relative positions),
+//!   fanned out beside the document and never saved ([`Document::set_caret`]).
 //!
 //! The runtime (`djust`) carries updates over the WebSocket and between processes; see
 //! `docs/runtime.md`, *Shared text*.
 
+mod carets;
 mod doc;
 mod error;
 mod hub;
 mod store;
 
+pub use carets::{CARET_REFRESH, CARET_TTL, Caret, CaretChange, CaretEvent, MAX_CARETS};
 pub use doc::{SEED_CLIENT_ID, SharedDoc, TEXT_NAME, TextLimits};
 pub use error::{StoreError, TextError};
 pub use hub::{Document, Origin, TextConfig, TextHub, TextUpdate, WeakDocument};

@@ -43,6 +43,15 @@
   // Hook instances by element, and per-element rate limiters (throttle/debounce).
   const hooks = new Map();
   const limiters = new WeakMap();
+  // Element ids for the offline queue's keys (one field's value replaces its older value).
+  const elementIds = new WeakMap();
+  let nextElementId = 1;
+
+  // The offline queue and connection state (offline.js, served before this file).
+  function offline() {
+    return djust.__offline || { enqueue: function () { return false; }, drain: function () { return []; },
+      setConnection: function () {}, changed: function () {} };
+  }
 
   /* ------------------------------------------------------------------ connection */
 
@@ -56,7 +65,11 @@
     if (!root) return false;
     wantOpen = true;
     if (ws) return true;
-    bindRoot(root);
+    // Once: a connect() after disconnect() must not bind the root's listeners twice.
+    if (!root.__djustBound) {
+      root.__djustBound = true;
+      bindRoot(root);
+    }
     open();
     return true;
   }
@@ -64,6 +77,7 @@
   function open() {
     clearTimeout(reconnectTimer);
     reconnectTimer = null;
+    offline().setConnection({ retryAt: 0 });
     const socket = new WebSocket(wsUrl());
     ws = socket;
     socket.onopen = function () {
@@ -100,12 +114,16 @@
     if (wasConnected) eachHook(function (h) { callHook(h, "disconnected"); });
     if (djust.__text) djust.__text.disconnected();
     // 4400-4499: the server refused the mount for a reason a retry won't fix.
-    if (!wantOpen || (code >= 4400 && code < 4500)) return;
+    if (!wantOpen || (code >= 4400 && code < 4500)) {
+      offline().setConnection({ connected: false, refused: wantOpen, retryAt: 0 });
+      return;
+    }
     const cap = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * Math.pow(2, attempt));
     attempt++;
     // Jitter in [cap/2, cap]: spreads a server restart's reconnect storm, never below 0.5 s.
     const delay = Math.max(BACKOFF_MIN_MS, cap / 2 + Math.random() * (cap / 2));
     reconnectTimer = setTimeout(open, delay);
+    offline().setConnection({ connected: false, retryAt: Date.now() + delay });
   }
 
   function disconnect() {
@@ -131,11 +149,33 @@
     return true;
   }
 
-  function pushEvent(name, payload, coalesce) {
-    if (!connected) return false;
-    const frame = { t: "event", ref: nextRef++, name: name, payload: payload || {} };
-    if (coalesce) frame.coalesce = true;
-    return sendFrame(frame);
+  /**
+   * Sends the event `name`, or, while disconnected, queues it for the next mount (offline.js):
+   * `key` names what it carries the whole of (a field's value), so that a run of them keeps
+   * only the last. A `coalesce` event (mousemove, cursors) is dropped instead: stale by then.
+   */
+  function pushEvent(name, payload, coalesce, key) {
+    if (connected && ws && ws.readyState === 1) {
+      const frame = { t: "event", ref: nextRef++, name: name, payload: payload || {} };
+      if (coalesce) frame.coalesce = true;
+      return sendFrame(frame);
+    }
+    if (coalesce) return false;
+    return offline().enqueue(name, payload || {}, key);
+  }
+
+  /** Sends what was queued while disconnected, in order (right after a mount). */
+  function sendQueued() {
+    const queued = offline().drain();
+    for (let i = 0; i < queued.length; i++) {
+      sendFrame({ t: "event", ref: nextRef++, name: queued[i].name, payload: queued[i].payload });
+    }
+  }
+
+  function fieldKey(kind, name, el) {
+    let id = elementIds.get(el);
+    if (!id) elementIds.set(el, (id = nextElementId++));
+    return kind + ":" + name + ":" + id;
   }
 
   function startHeartbeat(ms) {
@@ -222,6 +262,8 @@
     if (reconnect) eachHook(function (h) { callHook(h, "reconnected"); });
     syncHooks(reconnect ? touched : null);
     if (djust.__text) djust.__text.mounted(root);
+    sendQueued();
+    offline().setConnection({ connected: true, everMounted: true, refused: false, retryAt: 0 });
   }
 
   function onPatch(frame) {
@@ -511,20 +553,24 @@
       if (!t) return;
       const name = t.getAttribute("dj-input");
       const fallback = isTextField(t) ? TEXT_DEBOUNCE_MS : 0;
-      rateLimited(t, "input", fallback, function () { pushEvent(name, fieldPayload(t)); });
+      rateLimited(t, "input", fallback, function () {
+        pushEvent(name, fieldPayload(t), false, fieldKey("input", name, t));
+      });
     });
     el.addEventListener("change", function (e) {
       const t = closest(e.target, "dj-change");
       if (!t) return;
       const name = t.getAttribute("dj-change");
       let payload;
+      let key = null;
       if (t.tagName === "FORM") {
         payload = formPayload(t);
         if (e.target.name) payload._target = e.target.name;
       } else {
         payload = fieldPayload(t);
+        key = fieldKey("change", name, t);
       }
-      rateLimited(t, "change", 0, function () { pushEvent(name, payload); });
+      rateLimited(t, "change", 0, function () { pushEvent(name, payload, false, key); });
     });
     el.addEventListener("mousemove", function (e) {
       const t = closest(e.target, "dj-mousemove");

@@ -50,7 +50,7 @@ interface DjustGlobal {
   /** Closes the WebSocket; no reconnect until `connect()`. */
   disconnect?(): void;
   /** Sends an event to the view, as `DjustHookInstance.pushEvent`. */
-  pushEvent?(name: string, payload?: { [key: string]: DjustJson }): void;
+  pushEvent?(name: string, payload?: { [key: string]: DjustJson }): boolean;
   /** True while mounted over an open WebSocket. */
   readonly connected?: boolean;
   /** The version of the last render or patch applied. */
@@ -62,7 +62,45 @@ interface DjustGlobal {
    * `dj-text-state` ("loading", "sending", "saved", "offline", "error"); null if the page has
    * no such field yet.
    */
-  sharedText?(name: string): { text: string; state: string | null } | null;
+  sharedText?(name: string): {
+    text: string;
+    state: string | null;
+    /** Other users' carets: where they are now (null indexes: on text not received yet). */
+    carets: DjustCaret[];
+  } | null;
+  /** The connection state (docs/runtime.md, "Offline and the connection state"). */
+  readonly connectionState?: DjustConnectionState;
+}
+
+/** A remote caret of a shared-text field. */
+interface DjustCaret {
+  peer: string;
+  name: string;
+  color: string;
+  /** The caret's index in the text, and the selection's start and end. */
+  index: number | null;
+  start: number | null;
+  end: number | null;
+}
+
+/** `window.djust.connectionState`, and the `djust:connection` event's `detail`. */
+interface DjustConnectionState {
+  state: "connecting" | "saved" | "saving" | "reconnecting" | "offline" | "unsaved" | "refused";
+  /** The state in words, as shown in `[dj-connection-state]` elements. */
+  text: string;
+  /** Queued events plus shared-text fields with unacknowledged edits. */
+  pending: number;
+  /** Events queued while disconnected (`connectionState` only). */
+  queued?: number;
+  /** Events refused because the offline queue was full. */
+  refused: number;
+}
+
+/** The `djust:event-refused` event's `detail`: an event not kept while offline. */
+interface DjustRefusedEvent {
+  name: string;
+  payload: { [key: string]: DjustJson };
+  reason: string;
 }
 
 /** The `djust:text-error` event's `detail`: the server's `text_error` frame. */
@@ -89,4 +127,6 @@ interface Window {
 interface WindowEventMap {
   "djust-error": CustomEvent<DjustErrorFrame>;
   "djust:text-error": CustomEvent<DjustTextErrorFrame>;
+  "djust:connection": CustomEvent<DjustConnectionState>;
+  "djust:event-refused": CustomEvent<DjustRefusedEvent>;
 }

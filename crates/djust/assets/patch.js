@@ -167,6 +167,8 @@
    */
   function syncProperty(el, name, value, state) {
     if (el.namespaceURI !== HTML_NS || isFocused(el, state)) return;
+    // An <input dj-shared-text>'s value belongs to the shared-text binding.
+    if (el.hasAttribute("dj-shared-text")) return;
     const tag = el.localName;
     if (name === "value" && tag === "input") {
       // Only text-like inputs keep a separate live value; for checkboxes, buttons, hidden
@@ -445,7 +447,9 @@
     morphAttrs(live, fresh, state);
     // A shared-text field (its text belongs to the Yjs binding, shared-text.js) and an element
     // marked dj-update="ignore" keep their children: only their attributes follow the server.
-    if (live.hasAttribute("dj-shared-text") || live.getAttribute("dj-update") === "ignore") return;
+    // So does a connection-state element (its text is the client's, offline.js).
+    if (live.hasAttribute("dj-shared-text") || live.hasAttribute("dj-connection-state") ||
+      live.getAttribute("dj-update") === "ignore") return;
     morphChildren(live, fresh, state);
   }
 

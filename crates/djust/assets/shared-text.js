@@ -14,6 +14,12 @@
  *   On every (re)connect the client sends its state vector, applies what it misses and sends
  *   everything the server's state vector lacks, so updates never acknowledged (lost in a crash,
  *   typed while offline) are sent again.
+ * - Carets: the local caret and selection go to the server as Yjs relative positions
+ *   (text_caret, at most one per CARET_MS, re-sent every CARET_REFRESH_MS); the other users'
+ *   carets are drawn by text-carets.js (window.djust.__CaretOverlay).
+ * - IME composition: nothing is diffed between compositionstart and compositionend, and
+ *   remote updates wait until the composition ends (applying them would cancel it).
+ * - Works on a <textarea> and on an <input> (text-like types).
  * - The textarea's attribute dj-text-state is "loading", "saved", "sending", "offline" or
  *   "error" (a refused update: the field stops sending; `djust:text-error` fires on window).
  */
@@ -22,6 +28,8 @@
 
   const YJS_SRC = "/djust/yjs.js";
   const RETRY_MS = 500;
+  const CARET_MS = 50;
+  const CARET_REFRESH_MS = 15000;
   const LOCAL = "djust-local";
   const REMOTE = "djust-remote";
 
@@ -92,6 +100,12 @@
     this.nextId = 1;
     this.failed = false;
     this.retry = null;
+    this.composing = false;
+    this.held = [];
+    this.caretSent = null;
+    this.caretTimer = null;
+    this.caretAt = 0;
+    this.overlay = djust.__CaretOverlay ? new djust.__CaretOverlay(this) : null;
     const self = this;
     this.doc.on("update", function (update, origin) {
       if (origin === LOCAL) {
@@ -99,8 +113,74 @@
         self.pump();
       }
     });
-    this.onInput = function () { self.captureLocal(); };
+    this.onInput = function () {
+      self.captureLocal();
+      self.caretMoved();
+    };
+    this.onCaret = function () { self.caretMoved(); };
+    this.onSelection = function () {
+      if (self.el && document.activeElement === self.el) self.caretMoved();
+    };
+    this.onScroll = function () { if (self.overlay) self.overlay.schedule(); };
+    this.onCompositionStart = function () { self.composing = true; };
+    this.onCompositionEnd = function () {
+      self.composing = false;
+      self.captureLocal();
+      const held = self.held;
+      self.held = [];
+      if (held.length) self.applyRemote(held.length === 1 ? held[0] : self.Y.mergeUpdates(held));
+      self.caretMoved();
+    };
+    document.addEventListener("selectionchange", this.onSelection);
+    setInterval(function () { self.refreshCaret(); }, CARET_REFRESH_MS);
   }
+
+  const LISTENERS = [
+    ["input", "onInput"], ["keyup", "onCaret"], ["mouseup", "onCaret"], ["focus", "onCaret"],
+    ["select", "onCaret"], ["scroll", "onScroll"], ["compositionstart", "onCompositionStart"],
+    ["compositionend", "onCompositionEnd"],
+  ];
+
+  /** The local caret or selection may have moved: send it (throttled, trailing). */
+  Binding.prototype.caretMoved = function () {
+    if (this.overlay) this.overlay.schedule();
+    if (this.caretTimer) return;
+    const self = this;
+    const wait = Math.max(0, this.caretAt + CARET_MS - Date.now());
+    this.caretTimer = setTimeout(function () {
+      self.caretTimer = null;
+      self.caretAt = Date.now();
+      self.sendCaret(false);
+    }, wait);
+  };
+
+  /** Sends the caret if it changed (or always, with `force`). */
+  Binding.prototype.sendCaret = function (force) {
+    const el = this.el;
+    if (!el || !live || !this.synced || this.composing || document.activeElement !== el) return;
+    if (el.value !== this.shadow) this.captureLocal();
+    if (el.value !== this.shadow) return;
+    const Y = this.Y;
+    const back = el.selectionDirection === "backward";
+    const a = back ? el.selectionEnd : el.selectionStart;
+    const h = back ? el.selectionStart : el.selectionEnd;
+    const enc = function (i) {
+      return toB64(Y.encodeRelativePosition(Y.createRelativePositionFromTypeIndex(this.text, i)));
+    }.bind(this);
+    const caret = { anchor: enc(a), head: enc(h) };
+    if (!force && this.caretSent && this.caretSent.anchor === caret.anchor &&
+      this.caretSent.head === caret.head) return;
+    this.caretSent = caret;
+    djust.__send({ t: "text_caret", field: this.name, anchor: caret.anchor, head: caret.head });
+  };
+
+  /** Re-sends an unchanged caret, so peers keep showing it (they forget it after 30 s). */
+  Binding.prototype.refreshCaret = function () {
+    if (!this.caretSent || !live || !this.synced) return;
+    djust.__send({
+      t: "text_caret", field: this.name, anchor: this.caretSent.anchor, head: this.caretSent.head,
+    });
+  };
 
   Binding.prototype.attach = function (el) {
     if (this.el === el) {
@@ -110,9 +190,11 @@
       this.setState();
       return;
     }
-    if (this.el) this.el.removeEventListener("input", this.onInput);
+    const self = this;
+    if (this.el) LISTENERS.forEach(function (l) { self.el.removeEventListener(l[0], self[l[1]]); });
     this.el = el;
-    el.addEventListener("input", this.onInput);
+    LISTENERS.forEach(function (l) { el.addEventListener(l[0], self[l[1]]); });
+    if (this.overlay) this.overlay.schedule();
     if (this.everSynced) this.showText(null);
     else el.readOnly = true;
     this.setState();
@@ -121,7 +203,8 @@
   /** Folds what the user typed since the last call into the Y.Text. */
   Binding.prototype.captureLocal = function () {
     const el = this.el;
-    if (!el || !this.everSynced) return;
+    // Mid-composition the value holds uncommitted IME text: wait for compositionend.
+    if (!el || !this.everSynced || this.composing) return;
     const now = el.value;
     if (now === this.shadow) return;
     const span = changedSpan(this.shadow, now, el.selectionEnd);
@@ -135,6 +218,11 @@
 
   /** Applies a server update, keeping the caret where it was relative to the text. */
   Binding.prototype.applyRemote = function (bytes) {
+    if (this.composing) {
+      // Setting the value would end the user's composition: apply it when it ends.
+      this.held.push(bytes);
+      return;
+    }
     const Y = this.Y;
     this.captureLocal();
     const el = this.el;
@@ -152,6 +240,7 @@
     }
     Y.applyUpdate(this.doc, bytes, REMOTE);
     this.showText(sel);
+    if (this.overlay) this.overlay.schedule();
   };
 
   /** Puts the merged text in the textarea (if it differs), restoring `sel` if given. */
@@ -195,6 +284,9 @@
     this.queue = hasContent(missing) ? [missing] : [];
     this.synced = true;
     this.pump();
+    // A new connection: peers lost the old one's caret; show it again where it was.
+    if (this.caretSent) this.refreshCaret();
+    else this.sendCaret(false);
   };
 
   /** An update that inserts or deletes something (Yjs encodes "nothing" as [0, 0]). */
@@ -248,7 +340,15 @@
     else if (!live) state = "offline";
     else if (this.inflight || this.queue.length || !this.synced) state = "sending";
     else state = "saved";
-    if (this.el.getAttribute("dj-text-state") !== state) this.el.setAttribute("dj-text-state", state);
+    if (this.el.getAttribute("dj-text-state") !== state) {
+      this.el.setAttribute("dj-text-state", state);
+      if (djust.__offline) djust.__offline.changed();
+    }
+  };
+
+  /** Edits not acknowledged by the server yet (they are kept and sent after a reconnect). */
+  Binding.prototype.unsaved = function () {
+    return !this.failed && (this.inflight || this.queue.length) ? 1 : 0;
   };
 
   /** Binds the fields under `root` (new ones, and elements a render replaced). */
@@ -277,6 +377,16 @@
 
   djust.__text = {
     scan: scan,
+    failed: function () {
+      let n = 0;
+      bindings.forEach(function (b) { if (b.failed) n++; });
+      return n;
+    },
+    unsaved: function () {
+      let n = 0;
+      bindings.forEach(function (b) { n += b.unsaved(); });
+      return n;
+    },
     mounted: function (root) {
       live = true;
       bindings.forEach(function (b) { b.sync(); });
@@ -287,6 +397,8 @@
       bindings.forEach(function (b) {
         b.synced = false;
         b.setState();
+        // Stale: the server re-sends the carets after the next sync.
+        if (b.overlay) b.overlay.clear();
       });
     },
     onFrame: function (frame) {
@@ -297,6 +409,12 @@
         case "text_update": b.applyRemote(fromB64(frame.update)); break;
         case "text_ack": b.onAck(frame.ids || []); break;
         case "text_error": b.onError(frame); break;
+        case "text_carets": if (b.overlay) b.overlay.reset(frame.carets || []); break;
+        case "text_caret":
+          if (!b.overlay) break;
+          if (frame.head === undefined) b.overlay.remove(frame.peer);
+          else b.overlay.set(frame);
+          break;
         default: break;
       }
     },
@@ -304,7 +422,17 @@
   // Read-only views for tests and pages: the merged text of a field, and its state.
   djust.sharedText = function (name) {
     const b = bindings.get(name);
-    return b ? { text: b.text.toString(), state: b.el && b.el.getAttribute("dj-text-state") } : null;
+    if (!b) return null;
+    const carets = [];
+    if (b.overlay) {
+      b.overlay.peers.forEach(function (p, peer) {
+        const at = b.overlay.indexes(p, b.text.length);
+        carets.push({ peer: peer, name: p.name, color: p.color, index: at && at[2],
+          start: at && at[0], end: at && at[1] });
+      });
+    }
+    return { text: b.text.toString(), state: b.el && b.el.getAttribute("dj-text-state"),
+      carets: carets };
   };
   djust.__changedSpan = changedSpan;
 })();

@@ -38,13 +38,19 @@ pub(crate) enum ClientFrame {
         #[serde(default)]
         ver: Option<u64>,
     },
-    /// Shared text: the client's state vector (see [`TextClientFrame::TextSync`]).
+    /// Shared text: the client's state vector (see [`TextClientFrame::Sync`]).
     TextSync { field: String, sv: String },
-    /// Shared text: a local edit (see [`TextClientFrame::TextUpdate`]).
+    /// Shared text: a local edit (see [`TextClientFrame::Update`]).
     TextUpdate {
         field: String,
         id: Value,
         update: String,
+    },
+    /// Shared text: the client's caret and selection (see [`TextClientFrame::Caret`]).
+    TextCaret {
+        field: String,
+        anchor: String,
+        head: String,
     },
 }
 
@@ -53,10 +59,19 @@ impl ClientFrame {
     /// unknown `"t"` gets serde's "unknown variant …, expected one of …" message).
     pub(crate) fn into_text(self) -> Option<TextClientFrame> {
         match self {
-            Self::TextSync { field, sv } => Some(TextClientFrame::TextSync { field, sv }),
+            Self::TextSync { field, sv } => Some(TextClientFrame::Sync { field, sv }),
             Self::TextUpdate { field, id, update } => {
-                Some(TextClientFrame::TextUpdate { field, id, update })
+                Some(TextClientFrame::Update { field, id, update })
             }
+            Self::TextCaret {
+                field,
+                anchor,
+                head,
+            } => Some(TextClientFrame::Caret {
+                field,
+                anchor,
+                head,
+            }),
             _ => None,
         }
     }
@@ -67,12 +82,19 @@ impl ClientFrame {
 #[derive(Debug)]
 pub(crate) enum TextClientFrame {
     /// The client's state vector: answered with what it misses and the server's state vector.
-    TextSync { field: String, sv: String },
+    Sync { field: String, sv: String },
     /// A local edit (a Yjs update); acknowledged with `text_ack` carrying `id` once durable.
-    TextUpdate {
+    Update {
         field: String,
         id: Value,
         update: String,
+    },
+    /// The client's caret (`head`) and selection (`anchor`..`head`), encoded Yjs relative
+    /// positions in base64; shown to the other connections of the document.
+    Caret {
+        field: String,
+        anchor: String,
+        head: String,
     },
 }
 
@@ -148,6 +170,25 @@ pub(crate) enum ServerFrame<'a> {
         field: &'a str,
         ids: &'a [Value],
     },
+    /// Every other connection's caret (the client's whole set: after `text_sync`, and after
+    /// the connection fell behind on caret changes).
+    TextCarets {
+        field: &'a str,
+        carets: Vec<CaretOut<'a>>,
+    },
+    /// Another connection's caret moved (`anchor` and `head` set) or left (both absent).
+    TextCaret {
+        field: &'a str,
+        peer: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        name: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        color: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        anchor: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        head: Option<&'a str>,
+    },
     /// A shared-text frame was refused; the document is unchanged.
     TextError {
         field: &'a str,
@@ -156,6 +197,16 @@ pub(crate) enum ServerFrame<'a> {
         code: &'a str,
         message: &'a str,
     },
+}
+
+/// One caret of a `text_carets` frame.
+#[derive(Debug, Serialize)]
+pub(crate) struct CaretOut<'a> {
+    pub(crate) peer: &'a str,
+    pub(crate) name: &'a str,
+    pub(crate) color: &'a str,
+    pub(crate) anchor: &'a str,
+    pub(crate) head: &'a str,
 }
 
 /// One cursor move of the fast path: the element `[dj-cursor="<id>"]` moves to `x`, `y`
@@ -194,6 +245,8 @@ impl ServerFrame<'_> {
             Self::TextSync { .. } => "text_sync",
             Self::TextUpdate { .. } => "text_update",
             Self::TextAck { .. } => "text_ack",
+            Self::TextCaret { .. } => "text_caret",
+            Self::TextCarets { .. } => "text_carets",
             Self::TextError { .. } => "text_error",
         }
     }
@@ -227,6 +280,8 @@ pub(crate) mod code {
     pub(crate) const TEXT_UNKNOWN_FIELD: &str = "text_unknown_field";
     /// A shared-text frame's base64 is invalid.
     pub(crate) const TEXT_BAD_UPDATE: &str = "text_bad_update";
+    /// A `text_caret` frame's positions are not base64 or too long.
+    pub(crate) const TEXT_BAD_CARET: &str = "text_bad_caret";
 }
 
 /// WebSocket close codes the server uses.

@@ -241,3 +241,68 @@ async fn text_frames_before_mount_are_not_mounted_errors() {
         .await;
     assert_eq!(ws.recv().await["code"], "not_mounted");
 }
+
+/// The next frame of type `t` (other frames, e.g. presence patches, are skipped).
+async fn recv_kind(ws: &mut Ws, t: &str) -> Value {
+    loop {
+        let frame = ws.recv().await;
+        if frame["t"] == t {
+            return frame;
+        }
+    }
+}
+
+#[tokio::test]
+async fn carets_reach_the_other_connections_with_a_label_and_go_when_the_connection_ends() {
+    let (addr, _, _) = start(TextConfig::default()).await;
+    let a = Client::new(21);
+    let b = Client::new(22);
+    let (mut wa, _) = join(addr, &a).await;
+    let (mut wb, _) = join(addr, &b).await;
+    wa.send(json!({"t": "text_caret", "field": "body", "anchor": "AQID", "head": "BAUG"}))
+        .await;
+    let moved = recv_kind(&mut wb, "text_caret").await;
+    assert_eq!(
+        (moved["anchor"].as_str(), moved["head"].as_str()),
+        (Some("AQID"), Some("BAUG")),
+        "{moved}"
+    );
+    let peer = moved["peer"].as_str().expect("peer").to_owned();
+    // Without presence meta: the identity's guest name and colour.
+    assert!(
+        moved["name"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("Guest ")),
+        "{moved}"
+    );
+    assert!(
+        moved["color"].as_str().is_some_and(|c| c.starts_with('#')),
+        "{moved}"
+    );
+    wa.expect_silence(Duration::from_millis(100)).await;
+    // A connection that syncs later gets the carets already there.
+    let c = Client::new(23);
+    let (mut wc, _) = join(addr, &c).await;
+    let all = recv_kind(&mut wc, "text_carets").await;
+    assert_eq!(all["carets"].as_array().map(Vec::len), Some(1), "{all}");
+    assert_eq!(all["carets"][0]["peer"], peer.as_str());
+    assert_eq!(all["carets"][0]["head"], "BAUG");
+    // Positions that are not base64 are refused; nothing is relayed.
+    wa.send(json!({"t": "text_caret", "field": "body", "anchor": "not base64!", "head": "AQID"}))
+        .await;
+    assert_eq!(
+        recv_kind(&mut wa, "text_error").await["code"],
+        "text_bad_caret"
+    );
+    wb.expect_silence(Duration::from_millis(100)).await;
+    // The connection ends: its caret leaves every other screen at once.
+    wa.close(1000).await;
+    for ws in [&mut wb, &mut wc] {
+        let gone = recv_kind(ws, "text_caret").await;
+        assert_eq!(gone["peer"], peer.as_str(), "{gone}");
+        assert!(
+            gone.get("head").is_none() && gone.get("name").is_none(),
+            "{gone}"
+        );
+    }
+}

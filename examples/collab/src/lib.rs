@@ -91,6 +91,8 @@ pub struct AppOptions {
     /// How long a login lasts (cookie `Max-Age`, checked server-side too); default
     /// [`DEFAULT_LOGIN_TTL`], 7 days.
     pub login_ttl: Duration,
+    /// Shared-text settings (size limits, save delay); djust's defaults if `None`.
+    pub text: Option<djust::text::TextConfig>,
 }
 
 impl AppOptions {
@@ -101,12 +103,19 @@ impl AppOptions {
             config: DjustConfig::default(),
             presence: None,
             login_ttl: DEFAULT_LOGIN_TTL,
+            text: None,
         }
     }
 
     /// Sets [`AppOptions::login_ttl`].
     pub fn login_ttl(mut self, ttl: Duration) -> Self {
         self.login_ttl = ttl;
+        self
+    }
+
+    /// Sets [`AppOptions::text`].
+    pub fn text(mut self, config: djust::text::TextConfig) -> Self {
+        self.text = Some(config);
         self
     }
 
@@ -172,6 +181,9 @@ pub fn app_parts(opts: AppOptions) -> Result<(Router, djust::DjustHandle), Colla
         .live::<CollaborativeDocView>("/canvas/{doc_id}");
     if let Some(presence) = opts.presence {
         live = live.presence(presence);
+    }
+    if let Some(text) = opts.text {
+        live = live.shared_text_config(text);
     }
     let (router, handle) = live.into_parts()?;
     let router = router

@@ -7,6 +7,7 @@ pub(crate) mod idle;
 pub(crate) mod join_storm;
 pub(crate) mod multi_node;
 pub(crate) mod storm;
+pub(crate) mod typing;
 mod windows;
 
 use std::sync::Arc;

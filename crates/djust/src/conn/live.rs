@@ -386,12 +386,12 @@ impl<V: LiveView, T: Transport> Live<V, T> {
                     Flow::Continue
                 }
             }
-            frame @ (ClientFrame::TextSync { .. } | ClientFrame::TextUpdate { .. }) => {
-                match frame.into_text() {
-                    Some(text) => self.on_shared_text(text).await,
-                    None => Flow::Continue,
-                }
-            }
+            frame @ (ClientFrame::TextSync { .. }
+            | ClientFrame::TextUpdate { .. }
+            | ClientFrame::TextCaret { .. }) => match frame.into_text() {
+                Some(text) => self.on_shared_text(text).await,
+                None => Flow::Continue,
+            },
             ClientFrame::Mount { reference, .. } => {
                 let msg = "this connection already has a mounted view; open a new connection";
                 self.send_error(reference.as_ref(), code::ALREADY_MOUNTED, msg)

@@ -155,7 +155,8 @@ pub(crate) async fn run<T: Transport>(
             Ok(
                 ClientFrame::Resync { .. }
                 | ClientFrame::TextSync { .. }
-                | ClientFrame::TextUpdate { .. },
+                | ClientFrame::TextUpdate { .. }
+                | ClientFrame::TextCaret { .. },
             ) => {
                 let msg = "send a mount frame before resync or shared-text frames";
                 io::send_error(&mut io, None, code::NOT_MOUNTED, msg, deadline).await

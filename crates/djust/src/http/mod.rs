@@ -33,13 +33,17 @@ const YJS_JS: &str = include_str!("../../assets/vendor/yjs.js");
 
 /// The client: the patcher (`window.DjustPatch`: morphing with focus kept), the rendered-tree
 /// model (`window.DjustRendered`), the runtime client that uses both, and the shared-text
-/// binding (inert on pages without a `dj-shared-text` field).
+/// binding with its remote carets (inert on pages without a `dj-shared-text` field).
 const DJUST_JS: &str = concat!(
     include_str!("../../assets/patch.js"),
     "\n",
     include_str!("../../assets/rendered.js"),
     "\n",
+    include_str!("../../assets/offline.js"),
+    "\n",
     include_str!("../../assets/client.js"),
+    "\n",
+    include_str!("../../assets/text-carets.js"),
     "\n",
     include_str!("../../assets/shared-text.js")
 );

@@ -55,6 +55,11 @@ impl PresenceLink {
         &self.engine
     }
 
+    /// The meta this connection was last tracked with (the caret label of shared text).
+    pub(crate) fn meta(&self) -> Option<Value> {
+        self.state.lock().meta.clone()
+    }
+
     /// What the view changed since the last call, in one lock: a subscription it made (track or
     /// key move), if any, and the presence user id this connection is now tracked as (the view
     /// is not told about its own user's joins and leaves, nor re-rendered for its own cursor).

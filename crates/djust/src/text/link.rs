@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use djust_text::{Document, Origin, TextUpdate};
+use djust_text::{CaretChange, CaretEvent, Document, Origin, TextUpdate};
 use futures_util::future::{FutureExt, select_all};
 use serde_json::Value;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
@@ -23,12 +23,17 @@ pub(crate) enum TextEvent {
     Lagged { field: Arc<str> },
     /// The client's updates with these ids are durable.
     Acks { field: Arc<str>, ids: Vec<Value> },
+    /// Another connection's caret moved or left.
+    Caret { field: Arc<str>, event: CaretEvent },
+    /// Caret changes were dropped for this connection: send them all again.
+    CaretsLagged { field: Arc<str> },
 }
 
 pub(crate) struct Field {
     pub(crate) name: Arc<str>,
     pub(crate) doc: Document,
     updates: broadcast::Receiver<TextUpdate>,
+    carets: broadcast::Receiver<CaretChange>,
     saved: watch::Receiver<u64>,
     /// (generation, client id) of applied updates not yet durable, in order.
     acks: VecDeque<(u64, Value)>,
@@ -66,6 +71,12 @@ impl Field {
                     // The document outlives its subscribers; this cannot happen while we hold it.
                     Err(RecvError::Closed) => std::future::pending::<()>().await,
                 },
+                got = self.carets.recv(), if self.synced => match got {
+                    Ok(c) if c.origin == own => continue,
+                    Ok(c) => return TextEvent::Caret { field: self.name.clone(), event: c.event },
+                    Err(RecvError::Lagged(_)) => return TextEvent::CaretsLagged { field: self.name.clone() },
+                    Err(RecvError::Closed) => std::future::pending::<()>().await,
+                },
                 changed = self.saved.changed(), if !self.acks.is_empty() => {
                     if changed.is_err() {
                         std::future::pending::<()>().await;
@@ -80,15 +91,35 @@ impl Field {
 /// The shared-text side of one connection (held by its `Socket`).
 pub(crate) struct TextLink {
     own: Origin,
+    /// This connection's public id among carets.
+    peer: Arc<str>,
     fields: Vec<Field>,
+}
+
+impl Drop for TextLink {
+    /// The connection ended: its carets leave every document at once.
+    fn drop(&mut self) {
+        for f in &self.fields {
+            f.doc.remove_caret(self.own, &self.peer);
+        }
+    }
 }
 
 impl TextLink {
     pub(crate) fn new(conn: u128) -> Self {
+        // Half of the random connection id: unique among a document's carets, and not the id
+        // the connection's own client knows itself by.
+        let peer = format!("p{:016x}", (conn >> 64) as u64);
         Self {
             own: Origin::Client(conn),
+            peer: peer.into(),
             fields: Vec::new(),
         }
+    }
+
+    /// This connection's public id among carets.
+    pub(crate) fn peer(&self) -> Arc<str> {
+        self.peer.clone()
     }
 
     /// This connection as an update origin.
@@ -98,10 +129,18 @@ impl TextLink {
 
     /// Declares (or re-declares) `name` as bound to `doc`.
     pub(crate) fn bind(&mut self, name: &str, doc: Document) {
-        self.fields.retain(|f| &*f.name != name);
+        let own = self.own;
+        let peer = self.peer.clone();
+        self.fields.retain(|f| {
+            if &*f.name == name {
+                f.doc.remove_caret(own, &peer);
+            }
+            &*f.name != name
+        });
         self.fields.push(Field {
             name: name.into(),
             updates: doc.subscribe(),
+            carets: doc.subscribe_carets(),
             saved: doc.saved(),
             doc,
             acks: VecDeque::new(),
@@ -125,10 +164,12 @@ impl TextLink {
 }
 
 impl Field {
-    /// The client synced: from now on forward other connections' updates. Drops what was
-    /// queued before (the sync's diff, computed after this, contains it).
+    /// The client synced: from now on forward other connections' updates and carets. Drops
+    /// what was queued before (the sync's diff and caret snapshot, taken after this, contain
+    /// it).
     pub(crate) fn start_forwarding(&mut self) {
         while let Ok(_) | Err(TryRecvError::Lagged(_)) = self.updates.try_recv() {}
+        while let Ok(_) | Err(TryRecvError::Lagged(_)) = self.carets.try_recv() {}
         self.synced = true;
     }
 

@@ -11,7 +11,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use djust_presence::{EventKind, Presence};
-use djust_text::{Document, Origin};
+use djust_text::{Caret, CaretEvent, Document, Origin};
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -20,6 +20,9 @@ pub(crate) const HEAL_INTERVAL: std::time::Duration = std::time::Duration::from_
 
 /// The presence event name of relayed updates.
 const EVENT: &str = "djust:text";
+
+/// The presence event name of relayed caret changes.
+const CARET_EVENT: &str = "djust:caret";
 
 /// The presence key a document's updates are relayed on.
 pub(crate) fn relay_key(doc_key: &str) -> String {
@@ -39,6 +42,7 @@ async fn run(presence: Presence, doc: Document) {
     let key = relay_key(doc.key());
     let node = presence.node_id().to_string();
     let mut local = doc.subscribe();
+    let mut carets = doc.subscribe_carets();
     let mut remote = presence.subscribe(&key);
     let weak = doc.downgrade();
     // The relay must not keep the document open.
@@ -68,6 +72,14 @@ async fn run(presence: Presence, doc: Document) {
                 }
                 Err(RecvError::Closed) => return,
             },
+            got = carets.recv() => match got {
+                Ok(c) if c.origin == Origin::Remote => {}
+                Ok(c) => presence.broadcast(&key, CARET_EVENT, caret_payload(&node, &c.event)),
+                // Dropped caret moves are made good by the next move or refresh (a client
+                // re-sends its caret every CARET_REFRESH).
+                Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => return,
+            },
             event = remote.recv() => {
                 let event = match event {
                     Ok(event) => event,
@@ -77,7 +89,15 @@ async fn run(presence: Presence, doc: Document) {
                     Err(djust_presence::RecvError::Closed) => return,
                 };
                 let EventKind::Broadcast { event: name, payload } = &event.kind else { continue };
-                if name.as_ref() != EVENT || payload.get("n").and_then(|n| n.as_str()) == Some(node.as_str()) {
+                if payload.get("n").and_then(|n| n.as_str()) == Some(node.as_str()) {
+                    continue;
+                }
+                if name.as_ref() == CARET_EVENT {
+                    let Some(doc) = weak.upgrade() else { return };
+                    apply_caret(&doc, payload);
+                    continue;
+                }
+                if name.as_ref() != EVENT {
                     continue;
                 }
                 let Some(bytes) = payload.get("u").and_then(|u| u.as_str()).and_then(|u| B64.decode(u).ok()) else {
@@ -90,5 +110,38 @@ async fn run(presence: Presence, doc: Document) {
                 }
             }
         }
+    }
+}
+
+/// A local caret change as relayed: `{"n": node, "p": peer}` plus, for a move, `name`,
+/// `color`, `a` (anchor) and `h` (head).
+fn caret_payload(node: &str, event: &CaretEvent) -> serde_json::Value {
+    match event {
+        CaretEvent::Moved(c) => json!({
+            "n": node, "p": &*c.peer, "name": &*c.name, "color": &*c.color,
+            "a": &*c.anchor, "h": &*c.head,
+        }),
+        CaretEvent::Gone(peer) => json!({"n": node, "p": &**peer}),
+    }
+}
+
+/// Applies a relayed caret change (ignored if malformed).
+fn apply_caret(doc: &Document, payload: &serde_json::Value) {
+    let field = |k: &str| payload.get(k).and_then(|v| v.as_str());
+    let Some(peer) = field("p") else { return };
+    match (field("name"), field("color"), field("a"), field("h")) {
+        (Some(name), Some(color), Some(anchor), Some(head)) => {
+            doc.set_caret(
+                Origin::Remote,
+                Caret {
+                    peer: peer.into(),
+                    name: name.into(),
+                    color: color.into(),
+                    anchor: anchor.into(),
+                    head: head.into(),
+                },
+            );
+        }
+        _ => doc.remove_caret(Origin::Remote, peer),
     }
 }
