@@ -65,7 +65,7 @@ impl LiveView for CollaborativeEditor {
                 .await?;
             text.text()
         };
-        let view = Self {
+        let mut view = Self {
             doc_id: doc.id,
             title: doc.title,
             content,
@@ -76,7 +76,7 @@ impl LiveView for CollaborativeEditor {
             me,
         };
         // A no-op during the page GET; over the WebSocket this joins "editor:{doc_id}".
-        view.track_presence(view.me.meta())?;
+        view.me.color = super::track_in_room(&view, view.me.preferred, view.me.meta())?;
         Ok(view)
     }
 
@@ -102,7 +102,12 @@ impl LiveView for CollaborativeEditor {
         Ok(ctx)
     }
 
+    fn handle_heartbeat(&mut self, _socket: &mut Socket) {
+        super::settle(self, |v| &mut v.me);
+    }
+
     fn handle_presence_join(&mut self, presence: &PresenceRecord, socket: &mut Socket) {
+        super::settle(self, |v| &mut v.me);
         self.flashes.joined(presence);
         let payload = json!({ "name": display_name(presence), "color": presence.get_str("color") });
         if let Err(e) = socket.push_event("user_joined", payload) {
