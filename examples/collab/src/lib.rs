@@ -47,6 +47,7 @@ pub use auth::{AUTH_COOKIE, DEFAULT_LOGIN_TTL, MAX_NAME_CHARS, NameError, valida
 pub use headers::CSP;
 pub use server::serve;
 pub use views::list::PAGE_SIZE;
+pub use views::roster::RoomLimits;
 
 use crate::auth::{AuthCookies, AuthState};
 use crate::db::{Db, DbError};
@@ -91,6 +92,8 @@ pub struct AppOptions {
     /// How long a login lasts (cookie `Max-Age`, checked server-side too); default
     /// [`DEFAULT_LOGIN_TTL`], 7 days.
     pub login_ttl: Duration,
+    /// How many faces and names a room shows before it only counts (default 5 and 12).
+    pub room_limits: RoomLimits,
 }
 
 impl AppOptions {
@@ -101,7 +104,14 @@ impl AppOptions {
             config: DjustConfig::default(),
             presence: None,
             login_ttl: DEFAULT_LOGIN_TTL,
+            room_limits: RoomLimits::default(),
         }
+    }
+
+    /// Sets [`AppOptions::room_limits`].
+    pub fn room_limits(mut self, limits: RoomLimits) -> Self {
+        self.room_limits = limits;
+        self
     }
 
     /// Sets [`AppOptions::login_ttl`].
@@ -166,6 +176,7 @@ pub fn app_parts(opts: AppOptions) -> Result<(Router, djust::DjustHandle), Colla
         .layout("layout.html")
         .state(db.clone())
         .state(rate::CreationLimiter::default())
+        .state(opts.room_limits)
         .live::<DocumentList>("/")
         .live::<CollaborativeEditor>("/doc/{doc_id}")
         .live::<DocumentView>("/document/{doc_id}")

@@ -1,4 +1,5 @@
-//! The editor's room in real Chromium contexts: distinct colours for everyone in a room.
+//! The editor's room in real Chromium contexts: distinct colours for everyone in a room; the
+//! avatar stack, "(you)", and a large room shown as a few faces and a count.
 //!
 //! Without chromium/chromedriver the test fails with the install command (a counted skip with
 //! `DJUST_TEST_SKIP_EXTERNAL=1`; never under CI=true).
@@ -6,7 +7,7 @@
 mod support;
 
 use djust::guest::{MIN_DISTANCE, color_distance};
-use serde_json::Value;
+use serde_json::{Value, json};
 use support::browser::{R, lists_exactly, open_as};
 use support::start;
 
@@ -20,6 +21,9 @@ async fn the_room_in_chromium() {
     six_users_get_six_distinct_colours(&browser)
         .await
         .expect("six colours");
+    a_large_room_shows_few_faces_and_the_count(&browser)
+        .await
+        .expect("large room");
 }
 
 /// `[name, colour as #rrggbb]` of every entry in the sidebar, from the computed style.
@@ -83,5 +87,54 @@ async fn six_users_get_six_distinct_colours(browser: &djust_testkit::Browser) ->
     for page in pages {
         page.close().await?;
     }
+    Ok(())
+}
+
+async fn a_large_room_shows_few_faces_and_the_count(browser: &djust_testkit::Browser) -> R {
+    let app = start().await;
+    // 299 people present (tracked straight into the engine), then the viewer: 300.
+    for i in 0..299 {
+        let meta = json!({"name": format!("P{i:03}"), "color": "#0c8599", "uid": format!("u{}", 1000 + i)});
+        app.presence
+            .track(
+                "editor:1",
+                djust::presence::ConnId::random(),
+                &format!("{}", 1000 + i),
+                meta,
+            )
+            .expect("track");
+    }
+    let page = open_as(browser, &app, Some("viewer"), DOC).await?;
+    page.wait_for("document.querySelector('.presence-sidebar h3').textContent === '300 Editing'")
+        .await?;
+    let got = page
+        .eval(
+            "const q = (s) => [...document.querySelectorAll(s)];
+             return { faces: q('.avatar-stack .avatar:not(.avatar-more)').map((a) => a.textContent.trim()),
+                      me: document.querySelector('.avatar-stack .avatar-me').title,
+                      more: document.querySelector('.avatar-stack .avatar-more').textContent,
+                      count: document.querySelector('.room-count').textContent,
+                      names: q('.user-list .name').map((n) => n.textContent),
+                      you: q('.user-list li.me .you').length,
+                      moreNames: document.querySelector('.more-names').textContent,
+                      html: document.documentElement.outerHTML.length };",
+        )
+        .await?;
+    let limits = collab::RoomLimits::default();
+    let faces = got["faces"].as_array().map_or(usize::MAX, Vec::len);
+    assert!(faces <= limits.avatars, "{got}");
+    assert_eq!(got["faces"][0], "V", "the viewer first, by initial: {got}");
+    assert_eq!(got["me"], "viewer (you)", "{got}");
+    assert_eq!(got["more"], format!("+{}", 300 - faces), "{got}");
+    assert_eq!(got["count"], "300 editing", "{got}");
+    let names = got["names"].as_array().map_or(usize::MAX, Vec::len);
+    assert!(names <= limits.names, "{got}");
+    assert_eq!(got["names"][0], "viewer");
+    assert_eq!(got["names"][1], "P000", "then in join order");
+    assert_eq!(got["you"], 1, "{got}");
+    assert_eq!(got["moreNames"], format!("and {} more", 300 - names));
+    // The page stays light: a few kilobytes, not 300 entries.
+    assert!(got["html"].as_u64().unwrap_or(u64::MAX) < 20_000, "{got}");
+    page.close().await?;
     Ok(())
 }

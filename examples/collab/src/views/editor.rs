@@ -5,6 +5,7 @@ use djust::{Context, LiveView, MountRequest, Socket, ViewError};
 use serde::Serialize;
 use serde_json::json;
 
+use super::roster::{RoomLimits, Roster};
 use super::{Flashes, db, display_name, load_document};
 use crate::db::{Db, text_key};
 use crate::people::Person;
@@ -25,6 +26,9 @@ pub(crate) struct CollaborativeEditor {
     simple: bool,
     #[serde(skip)]
     me: Person,
+    /// How many faces and names the page shows ([`RoomLimits`], from the app state).
+    #[serde(skip)]
+    limits: RoomLimits,
     #[serde(skip)]
     flashes: Flashes,
     #[serde(skip)]
@@ -72,6 +76,7 @@ impl LiveView for CollaborativeEditor {
             simple,
             presence: LivePresence::new(socket),
             flashes: Flashes::default(),
+            limits: req.state::<RoomLimits>().copied().unwrap_or_default(),
             db,
             me,
         };
@@ -85,12 +90,15 @@ impl LiveView for CollaborativeEditor {
             .presence_meta()
             .and_then(|m| m.get("color").and_then(|c| c.as_str()).map(str::to_owned))
             .unwrap_or_else(|| self.me.color.to_owned());
+        // The first faces and names only: a room of 1000 renders a handful of elements.
+        let me = self.get_presence_user_id();
+        let roster = Roster::new(&self.list_presences(), Some(&me), self.limits);
         let mut ctx = Context::new();
         ctx.insert("doc_id", &self.doc_id)?
             .insert("title", &self.title)?
             .insert("content", &self.content)?
             .insert("simple", &self.simple)?
-            .insert("presences", &self.list_presences())?
+            .insert("roster", &roster)?
             .insert("cursors", &self.get_cursors())?
             .insert("my_color", &my_color)?
             .insert("me", &self.me)?

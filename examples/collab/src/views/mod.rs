@@ -4,6 +4,7 @@ pub(crate) mod canvas;
 pub(crate) mod document;
 pub(crate) mod editor;
 pub(crate) mod list;
+pub(crate) mod roster;
 
 use std::collections::VecDeque;
 
