@@ -1,5 +1,5 @@
 //! The editor's room in real Chromium contexts: distinct colours for everyone in a room; the
-//! avatar stack, "(you)", and a large room shown as a few faces and a count.
+//! avatar stack, "(you)", and a large room shown as a few faces and a count; "Go invisible".
 //!
 //! Without chromium/chromedriver the test fails with the install command (a counted skip with
 //! `DJUST_TEST_SKIP_EXTERNAL=1`; never under CI=true).
@@ -8,7 +8,7 @@ mod support;
 
 use djust::guest::{MIN_DISTANCE, color_distance};
 use serde_json::{Value, json};
-use support::browser::{R, lists_exactly, open_as};
+use support::browser::{R, cursor_count, lists_exactly, open_as, text};
 use support::start;
 
 const DOC: &str = "/doc/1";
@@ -24,6 +24,7 @@ async fn the_room_in_chromium() {
     a_large_room_shows_few_faces_and_the_count(&browser)
         .await
         .expect("large room");
+    going_invisible_and_back(&browser).await.expect("invisible");
 }
 
 /// `[name, colour as #rrggbb]` of every entry in the sidebar, from the computed style.
@@ -136,5 +137,59 @@ async fn a_large_room_shows_few_faces_and_the_count(browser: &djust_testkit::Bro
     // The page stays light: a few kilobytes, not 300 entries.
     assert!(got["html"].as_u64().unwrap_or(u64::MAX) < 20_000, "{got}");
     page.close().await?;
+    Ok(())
+}
+
+async fn going_invisible_and_back(browser: &djust_testkit::Browser) -> R {
+    let app = start().await;
+    let a = open_as(browser, &app, Some("alice"), DOC).await?;
+    let b = open_as(browser, &app, Some("bob"), DOC).await?;
+    for page in [&a, &b] {
+        page.wait_for(&lists_exactly(&["alice", "bob"])).await?;
+    }
+    a.mouse_move(".editor-main", 120.0, 80.0).await?;
+    b.wait_for("document.querySelectorAll('.cursor').length === 1")
+        .await?;
+
+    // Alice goes invisible: gone from bob's list, count and cursors; she still sees bob.
+    a.click("button.visibility").await?;
+    b.wait_for(&format!(
+        "{} && document.querySelector('.presence-sidebar h3').textContent === '1 Editing' \
+         && document.querySelectorAll('.cursor').length === 0",
+        lists_exactly(&["bob"])
+    ))
+    .await?;
+    a.wait_for(&format!(
+        "{} && !!document.querySelector('.invisible-note') \
+         && document.querySelector('button.visibility').getAttribute('aria-pressed') === 'true'",
+        lists_exactly(&["bob"])
+    ))
+    .await?;
+    assert_eq!(app.names("editor:1"), ["bob"]);
+
+    // She moves and edits: bob gets the text, never a cursor (the move went first).
+    a.mouse_move(".editor-main", 300.0, 200.0).await?;
+    a.type_into("textarea", " unseen").await?;
+    b.wait_for("document.querySelector('textarea').value.includes('unseen')")
+        .await?;
+    assert!(text(&b).await?.contains("unseen"));
+    assert_eq!(cursor_count(&b).await?, 0, "no cursor of an invisible user");
+    assert!(app.presence.cursors("editor:1").is_empty());
+    assert_eq!(app.names("editor:1"), ["bob"]);
+
+    // And comes back: listed for bob again, counted, her cursor shown on the next move.
+    a.click("button.visibility").await?;
+    b.wait_for(&format!(
+        "{} && document.querySelector('.presence-sidebar h3').textContent === '2 Editing'",
+        lists_exactly(&["alice", "bob"])
+    ))
+    .await?;
+    a.wait_for("!document.querySelector('.invisible-note')")
+        .await?;
+    a.mouse_move(".editor-main", 60.0, 50.0).await?;
+    b.wait_for("document.querySelectorAll('.cursor').length === 1")
+        .await?;
+    a.close().await?;
+    b.close().await?;
     Ok(())
 }

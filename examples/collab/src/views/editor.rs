@@ -29,6 +29,10 @@ pub(crate) struct CollaborativeEditor {
     /// How many faces and names the page shows ([`RoomLimits`], from the app state).
     #[serde(skip)]
     limits: RoomLimits,
+    /// "Go invisible": untracked (absent from everyone's list, count and cursors), still
+    /// editing and still seeing the others.
+    #[serde(skip)]
+    invisible: bool,
     #[serde(skip)]
     flashes: Flashes,
     #[serde(skip)]
@@ -77,6 +81,7 @@ impl LiveView for CollaborativeEditor {
             presence: LivePresence::new(socket),
             flashes: Flashes::default(),
             limits: req.state::<RoomLimits>().copied().unwrap_or_default(),
+            invisible: false,
             db,
             me,
         };
@@ -99,6 +104,7 @@ impl LiveView for CollaborativeEditor {
             .insert("content", &self.content)?
             .insert("simple", &self.simple)?
             .insert("roster", &roster)?
+            .insert("invisible", &self.invisible)?
             .insert("cursors", &self.get_cursors())?
             .insert("my_color", &my_color)?
             .insert("me", &self.me)?
@@ -137,7 +143,27 @@ impl CollaborativeEditor {
     // The own page never shows the own cursor: nothing to re-render here (peers still update).
     #[event_handler(render = false)]
     fn cursor_move(&mut self, x: i64, y: i64) -> Result<(), ViewError> {
+        if self.invisible {
+            return Ok(()); // nobody sees an invisible user's cursor
+        }
         self.update_cursor_position(x, y)?;
+        Ok(())
+    }
+
+    /// The "Go invisible" toggle: the spec's `untrack_presence()` (everyone else sees this
+    /// user leave: list, count, cursor), and back with `track_presence` in a colour the room
+    /// has free. The view stays subscribed, so an invisible user still sees the others; the
+    /// shared text is not presence, so they still edit. Per tab: a second visible tab keeps
+    /// the user present, and a reconnect (a fresh mount) is visible again.
+    #[event_handler]
+    fn toggle_visibility(&mut self) -> Result<(), ViewError> {
+        if self.invisible {
+            self.me.color = super::track_in_room(self, self.me.preferred, self.me.meta())?;
+            self.invisible = false;
+        } else {
+            self.untrack_presence();
+            self.invisible = true;
+        }
         Ok(())
     }
 
@@ -185,6 +211,9 @@ impl CollaborativeEditor {
                 .set_updated_by(self.doc_id, &self.me.name)
                 .await
                 .map_err(ViewError::other)?;
+        }
+        if self.invisible {
+            return Ok(()); // not present: nobody to tell
         }
         let mut meta = self.presence_meta().unwrap_or_else(|| self.me.meta());
         if let Some(obj) = meta.as_object_mut() {
