@@ -1,6 +1,7 @@
 //! The live views, one per file, and what they share: loading documents, flash messages.
 
 pub(crate) mod canvas;
+pub(crate) mod directory;
 pub(crate) mod document;
 pub(crate) mod editor;
 pub(crate) mod list;
