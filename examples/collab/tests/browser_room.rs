@@ -1,5 +1,5 @@
 //! The editor's room in real Chromium contexts: distinct colours for everyone in a room; the
-//! avatar stack, "(you)", and a large room shown as a few faces and a count; "Go invisible".
+//! avatar stack, "(you)", and a large room shown as a few faces and a count; "Go invisible"; the layout on a 375 px phone.
 //!
 //! Without chromium/chromedriver the test fails with the install command (a counted skip with
 //! `DJUST_TEST_SKIP_EXTERNAL=1`; never under CI=true).
@@ -25,6 +25,9 @@ async fn the_room_in_chromium() {
         .await
         .expect("large room");
     going_invisible_and_back(&browser).await.expect("invisible");
+    a_phone_gets_the_text_full_width(&browser)
+        .await
+        .expect("375 px");
 }
 
 /// `[name, colour as #rrggbb]` of every entry in the sidebar, from the computed style.
@@ -192,4 +195,56 @@ async fn going_invisible_and_back(browser: &djust_testkit::Browser) -> R {
     a.close().await?;
     b.close().await?;
     Ok(())
+}
+
+async fn a_phone_gets_the_text_full_width(browser: &djust_testkit::Browser) -> R {
+    let app = start().await;
+    let other = open_as(browser, &app, Some("bob"), DOC).await?;
+    let page = open_as(browser, &app, Some("alice"), DOC).await?;
+    page.wait_for(&lists_exactly(&["alice", "bob"])).await?;
+    resize(&page, 375, 812).await?;
+    page.wait_for("window.innerWidth <= 400").await?;
+    let got = page
+        .eval(
+            "const r = (s) => document.querySelector(s).getBoundingClientRect();
+             return { vw: window.innerWidth, text: r('textarea').width, textTop: r('textarea').top,
+                      sideBottom: r('.presence-sidebar').bottom,
+                      scroll: document.documentElement.scrollWidth };",
+        )
+        .await?;
+    let num = |k: &str| got[k].as_f64().unwrap_or(0.0);
+    assert!(
+        num("text") >= 300.0,
+        "the textarea is {}px wide: {got}",
+        num("text")
+    );
+    assert!(
+        num("sideBottom") <= num("textTop"),
+        "the sidebar is above the text: {got}"
+    );
+    assert!(
+        num("scroll") <= num("vw") + 1.0,
+        "no sideways scrolling: {got}"
+    );
+    // On a desktop width the sidebar is beside the text again.
+    resize(&page, 1280, 800).await?;
+    page.wait_for(
+        "document.querySelector('.presence-sidebar').getBoundingClientRect().right \
+         <= document.querySelector('textarea').getBoundingClientRect().left",
+    )
+    .await?;
+    page.close().await?;
+    other.close().await?;
+    Ok(())
+}
+
+/// Sets the browser window to `width` × `height` CSS pixels.
+pub async fn resize(page: &djust_testkit::Page, width: u32, height: u32) -> R {
+    page.client()
+        .set_window_size(width, height)
+        .await
+        .map_err(|source| djust_testkit::TestkitError::Command {
+            what: format!("set window size {width}x{height}"),
+            source: Box::new(source),
+        })
 }
