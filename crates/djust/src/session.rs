@@ -73,8 +73,8 @@ impl Identity {
         }
     }
 
-    /// The colour to show for this user: `PALETTE[id % 6]`, or a palette colour from a hash of
-    /// the session key for an anonymous user. See [`crate::guest`].
+    /// The colour to show for this user: `PALETTE[id % PALETTE.len()]`, or a palette colour from a
+    /// hash of the session key for an anonymous user. See [`crate::guest`].
     pub fn color(&self) -> &'static str {
         match &self.auth {
             Some(user) => crate::guest::color_for_user(user.id),

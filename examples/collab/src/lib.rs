@@ -47,6 +47,7 @@ pub use auth::{AUTH_COOKIE, DEFAULT_LOGIN_TTL, MAX_NAME_CHARS, NameError, valida
 pub use headers::CSP;
 pub use server::serve;
 pub use views::list::PAGE_SIZE;
+pub use views::roster::RoomLimits;
 
 use crate::auth::{AuthCookies, AuthState};
 use crate::db::{Db, DbError};
@@ -93,6 +94,8 @@ pub struct AppOptions {
     pub login_ttl: Duration,
     /// Shared-text settings (size limits, save delay); djust's defaults if `None`.
     pub text: Option<djust::text::TextConfig>,
+    /// How many faces and names a room shows before it only counts (default 5 and 12).
+    pub room_limits: RoomLimits,
 }
 
 impl AppOptions {
@@ -104,7 +107,14 @@ impl AppOptions {
             presence: None,
             login_ttl: DEFAULT_LOGIN_TTL,
             text: None,
+            room_limits: RoomLimits::default(),
         }
+    }
+
+    /// Sets [`AppOptions::room_limits`].
+    pub fn room_limits(mut self, limits: RoomLimits) -> Self {
+        self.room_limits = limits;
+        self
     }
 
     /// Sets [`AppOptions::login_ttl`].
@@ -175,6 +185,7 @@ pub fn app_parts(opts: AppOptions) -> Result<(Router, djust::DjustHandle), Colla
         .layout("layout.html")
         .state(db.clone())
         .state(rate::CreationLimiter::default())
+        .state(opts.room_limits)
         .live::<DocumentList>("/")
         .live::<CollaborativeEditor>("/doc/{doc_id}")
         .live::<DocumentView>("/document/{doc_id}")

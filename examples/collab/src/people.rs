@@ -1,21 +1,26 @@
 //! Who someone is on screen: their display name, colour and public id, for logged-in users
-//! and anonymous guests alike.
+//! and anonymous guests alike, and the colour they show in one room ([`room_color`]).
 
 use djust::Identity;
+use djust::presence::PresenceRecord;
 use serde::Serialize;
 
-/// The spec's palette (`CollaborativeEditor.COLORS`).
-pub const COLORS: [&str; 6] = [
-    "#ff6b6b", "#4ecdc4", "#45b7d1", "#96c93d", "#f9ca24", "#a55eea",
-];
+/// The palette (the spec's `CollaborativeEditor.COLORS`, replaced by `djust::guest::PALETTE`:
+/// ten colours pairwise at least `djust::guest::MIN_DISTANCE` apart in OKLab).
+pub const COLORS: [&str; 10] = djust::guest::PALETTE;
 
 /// A person as the pages show them, and the presence meta they are tracked with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Person {
     /// Display name: the login name, or `Guest NNNN` for an anonymous visitor.
     pub name: String,
-    /// One of [`COLORS`].
+    /// One of [`COLORS`]: the preferred colour ([`Person::of`]) until a view assigns the
+    /// one shown in its room ([`room_color`]).
     pub color: &'static str,
+    /// The colour this person prefers where it is free: `COLORS[id % 10]` for a user, a hash of
+    /// the session key for a guest.
+    #[serde(skip)]
+    pub preferred: &'static str,
     /// A public id for markup (`u7` for user 7, `g` + 8 hex digits for a guest). Presence user
     /// ids of guests contain their session key, which must not be written into pages.
     pub uid: String,
@@ -31,6 +36,7 @@ impl Person {
             Some(user) => Person {
                 name: user.username.clone(),
                 color: color_for_user(user.id),
+                preferred: color_for_user(user.id),
                 uid: format!("u{}", user.id),
                 guest: false,
             },
@@ -39,6 +45,7 @@ impl Person {
                 Person {
                     name: guest_name(h),
                     color: COLORS[palette_index(h)],
+                    preferred: COLORS[palette_index(h)],
                     uid: format!("g{:08x}", h >> 32),
                     guest: true,
                 }
@@ -52,15 +59,63 @@ impl Person {
     }
 }
 
-/// `COLORS[user_id % 6]`, the spec's rule (ids are positive; `rem_euclid` keeps any i64 in range).
+/// The preferred colour of user `user_id`: `COLORS[user_id % COLORS.len()]`, the spec's rule
+/// (`rem_euclid` keeps any i64 in range).
 pub fn color_for_user(user_id: i64) -> &'static str {
-    let len = i64::try_from(COLORS.len()).unwrap_or(1);
-    COLORS[usize::try_from(user_id.rem_euclid(len)).unwrap_or(0)]
+    djust::guest::color_for_user(user_id)
 }
 
 fn palette_index(hash: u64) -> usize {
-    // COLORS.len() is 6: the remainder always fits.
+    // The remainder is below COLORS.len(): it always fits.
     usize::try_from(hash % COLORS.len() as u64).unwrap_or(0)
+}
+
+/// The colour user `me` shows in a room whose present users are `records` (`me` may be among
+/// them, through another tab): the colour `me` already shows there, so it is stable while they
+/// are present; else `preferred` unless another user shows it, then the next palette colour
+/// nobody shows ([`djust::guest::free_color`]); `preferred` once every colour is taken.
+pub fn room_color(preferred: &'static str, me: &str, records: &[PresenceRecord]) -> &'static str {
+    let mine = records
+        .iter()
+        .find(|r| r.id() == me)
+        .and_then(|r| r.get_str("color"))
+        .and_then(djust::guest::palette_color);
+    if let Some(color) = mine {
+        return color;
+    }
+    djust::guest::free_color(preferred, &others_colors(me, records))
+}
+
+/// The colour `me` moves to, if it must: someone who joined earlier (ties: the smaller user id)
+/// shows the same colour and a colour nobody else shows is left. Two users who joined at the
+/// same moment each picked a free colour before seeing the other; this settles it: the later
+/// one moves, the earlier keeps theirs.
+pub fn yielded_color(
+    preferred: &'static str,
+    me: &str,
+    records: &[PresenceRecord],
+) -> Option<&'static str> {
+    let mine = records.iter().find(|r| r.id() == me)?;
+    let color = mine.get_str("color")?;
+    let clash = records.iter().any(|r| {
+        r.id() != me
+            && r.get_str("color")
+                .is_some_and(|c| c.eq_ignore_ascii_case(color))
+            && (r.joined_at(), r.id()) < (mine.joined_at(), mine.id())
+    });
+    let others = others_colors(me, records);
+    let free = djust::guest::free_color(preferred, &others);
+    let free_left = !others.iter().any(|c| c.eq_ignore_ascii_case(free));
+    (clash && free_left).then_some(free)
+}
+
+/// The colours every user of `records` but `me` shows.
+fn others_colors(me: &str, records: &[PresenceRecord]) -> Vec<String> {
+    records
+        .iter()
+        .filter(|r| r.id() != me)
+        .filter_map(|r| r.get_str("color").map(str::to_owned))
+        .collect()
 }
 
 /// `Guest 1000` ..= `Guest 9999`.
@@ -92,7 +147,7 @@ mod tests {
                 "k".repeat(32),
             );
             let p = Person::of(&who);
-            assert_eq!(p.color, COLORS[(id % 6) as usize]);
+            assert_eq!(p.color, COLORS[(id % 10) as usize]);
             assert_eq!(p.name, format!("user{id}"));
             assert_eq!(p.uid, format!("u{id}"));
             assert!(!p.guest);
@@ -119,6 +174,76 @@ mod tests {
         for color in COLORS {
             assert!(people.iter().any(|p| p.color == color), "{color} unused");
         }
+    }
+
+    /// A room: `(user id, colour)` joined in this order, one millisecond apart.
+    fn room(users: &[(&str, &str)]) -> Vec<PresenceRecord> {
+        let clock = djust_presence::ManualClock::new(djust_presence::Timestamp::from_millis(1_000));
+        let engine = djust::presence::Presence::builder()
+            .clock(std::sync::Arc::new(clock.clone()))
+            .build()
+            .unwrap();
+        for (id, color) in users {
+            let meta = serde_json::json!({ "name": id, "color": color });
+            engine
+                .track("room", djust_presence::ConnId::random(), id, meta)
+                .unwrap();
+            clock.advance(std::time::Duration::from_millis(1));
+        }
+        engine.list("room")
+    }
+
+    #[test]
+    fn a_room_gives_its_users_distinct_colours() {
+        // Six users who all prefer the same colour get six different ones.
+        let mut users: Vec<(String, &str)> = Vec::new();
+        for i in 0..6 {
+            let ids: Vec<(&str, &str)> = users.iter().map(|(id, c)| (id.as_str(), *c)).collect();
+            let records = room(&ids);
+            let me = format!("user{i}");
+            users.push((me.clone(), room_color(COLORS[3], &me, &records)));
+        }
+        let colors: std::collections::HashSet<&str> = users.iter().map(|(_, c)| *c).collect();
+        assert_eq!(colors.len(), 6, "{users:?}");
+        assert_eq!(
+            users[0].1, COLORS[3],
+            "the first keeps the preferred colour"
+        );
+        assert_eq!(users[1].1, COLORS[4], "then the next free one");
+        // Someone already present (another tab) keeps their colour.
+        let records = room(&[("a", COLORS[5]), ("b", COLORS[0])]);
+        assert_eq!(room_color(COLORS[0], "b", &records), COLORS[0]);
+        assert_eq!(room_color(COLORS[5], "c", &records), COLORS[6]);
+        // Beyond the palette: the preferred colour.
+        let all: Vec<(String, &str)> = COLORS
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (format!("u{i}"), *c))
+            .collect();
+        let ids: Vec<(&str, &str)> = all.iter().map(|(id, c)| (id.as_str(), *c)).collect();
+        assert_eq!(room_color(COLORS[2], "new", &room(&ids)), COLORS[2]);
+    }
+
+    #[test]
+    fn of_two_users_with_one_colour_the_later_moves() {
+        let records = room(&[("a", COLORS[1]), ("b", COLORS[1]), ("c", COLORS[2])]);
+        assert_eq!(
+            yielded_color(COLORS[1], "a", &records),
+            None,
+            "a joined first"
+        );
+        assert_eq!(yielded_color(COLORS[1], "b", &records), Some(COLORS[3]));
+        assert_eq!(yielded_color(COLORS[2], "c", &records), None, "no clash");
+        assert_eq!(yielded_color(COLORS[2], "absent", &records), None);
+        // Every colour taken by others: nothing to move to.
+        let mut users: Vec<(String, &str)> = COLORS
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (format!("u{i}"), *c))
+            .collect();
+        users.push(("z".into(), COLORS[0]));
+        let ids: Vec<(&str, &str)> = users.iter().map(|(id, c)| (id.as_str(), *c)).collect();
+        assert_eq!(yielded_color(COLORS[0], "z", &room(&ids)), None);
     }
 
     #[test]

@@ -8,7 +8,6 @@ mod support;
 
 use std::time::Duration;
 
-use collab::people::COLORS;
 use support::browser::{
     R, close_tab, connected, cursor, cursor_count, held_after, listed, lists_exactly, open_as,
     open_tab,
@@ -26,6 +25,18 @@ async fn presence_and_cursors_in_chromium() {
         .await
         .expect("list, cursors and closing a tab");
     two_tabs_of_one_user(&browser).await.expect("two tabs");
+}
+
+/// The colour the room gave `name` (their presence meta's `color`; a guest may have taken
+/// their preferred one first).
+fn colour_of(app: &support::TestApp, name: &str) -> String {
+    app.presence
+        .list("editor:1")
+        .iter()
+        .find(|p| p.get_str("name") == Some(name))
+        .and_then(|p| p.get_str("color"))
+        .unwrap_or_default()
+        .to_owned()
 }
 
 async fn three_contexts_list_cursors_and_tab_close(browser: &djust_testkit::Browser) -> R {
@@ -59,7 +70,7 @@ async fn three_contexts_list_cursors_and_tab_close(browser: &djust_testkit::Brow
             .await?;
         let cur = cursor(page, "u2").await?;
         assert_eq!(cur["name"], "alice", "{cur}");
-        assert_eq!(cur["fill"], COLORS[2], "{cur}");
+        assert_eq!(cur["fill"], colour_of(&app, "alice"), "{cur}");
         let (left, top) = (cur["left"].as_i64().unwrap(), cur["top"].as_i64().unwrap());
         assert!((left - 200).abs() <= 2 && (top - 120).abs() <= 2, "{cur}");
     }
@@ -75,7 +86,7 @@ async fn three_contexts_list_cursors_and_tab_close(browser: &djust_testkit::Brow
     b.mouse_move(".editor-main", 50.0, 60.0).await?;
     a.wait_for("document.querySelector('.cursor[data-uid=\"u1\"]')")
         .await?;
-    assert_eq!(cursor(&a, "u1").await?["fill"], COLORS[1]);
+    assert_eq!(cursor(&a, "u1").await?["fill"], colour_of(&app, "bob"));
 
     // Alice closes her tab: bob's and the guest's list and cursors update within a second.
     let closed = std::time::Instant::now();

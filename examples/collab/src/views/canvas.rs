@@ -1,6 +1,6 @@
 //! `/canvas/{doc_id}`: the spec's `CollaborativeDocView` — live cursors over a document.
 
-use djust::presence::{LiveCursorMixin, LivePresence, PresenceMixin};
+use djust::presence::{LiveCursorMixin, LivePresence, PresenceMixin, PresenceRecord};
 use djust::{Context, LiveView, MountRequest, Socket, ViewError};
 use serde::Serialize;
 
@@ -40,13 +40,13 @@ impl LiveView for CollaborativeDocView {
     async fn mount(req: &MountRequest, socket: &mut Socket) -> Result<Self, ViewError> {
         let document = load_document(&db(req)?, req).await?;
         let me = Person::of(&req.identity);
-        let view = Self {
+        let mut view = Self {
             doc_id: document.id,
             document,
             presence: LivePresence::new(socket),
             me,
         };
-        view.track_presence(view.me.meta())?;
+        view.me.color = super::track_in_room(&view, view.me.preferred, view.me.meta())?;
         Ok(view)
     }
 
@@ -62,6 +62,14 @@ impl LiveView for CollaborativeDocView {
                 &format!("{} · CollaborativeDocView", self.document.title),
             )?;
         Ok(ctx)
+    }
+
+    fn handle_presence_join(&mut self, _presence: &PresenceRecord, _socket: &mut Socket) {
+        super::settle(self, |v| &mut v.me);
+    }
+
+    fn handle_heartbeat(&mut self, _socket: &mut Socket) {
+        super::settle(self, |v| &mut v.me);
     }
 }
 

@@ -42,14 +42,14 @@ impl LiveView for DocumentView {
     async fn mount(req: &MountRequest, socket: &mut Socket) -> Result<Self, ViewError> {
         let document = load_document(&db(req)?, req).await?;
         let me = Person::of(&req.identity);
-        let view = Self {
+        let mut view = Self {
             doc_id: document.id,
             document,
             presence: LivePresence::new(socket),
             flashes: Flashes::default(),
             me,
         };
-        view.track_presence(view.me.meta())?;
+        view.me.color = super::track_in_room(&view, view.me.preferred, view.me.meta())?;
         Ok(view)
     }
 
@@ -69,7 +69,12 @@ impl LiveView for DocumentView {
         Ok(ctx)
     }
 
+    fn handle_heartbeat(&mut self, _socket: &mut Socket) {
+        super::settle(self, |v| &mut v.me);
+    }
+
     fn handle_presence_join(&mut self, presence: &PresenceRecord, socket: &mut Socket) {
+        super::settle(self, |v| &mut v.me);
         self.flashes.joined(presence);
         let message = format!("{} joined", display_name(presence));
         if let Err(e) = socket.push_event("flash", json!({ "message": message, "type": "info" })) {

@@ -5,6 +5,7 @@ use djust::{Context, LiveView, MountRequest, Socket, ViewError};
 use serde::Serialize;
 use serde_json::json;
 
+use super::roster::{RoomLimits, Roster};
 use super::{Flashes, db, display_name, load_document};
 use crate::db::{Db, text_key};
 use crate::people::Person;
@@ -25,6 +26,13 @@ pub(crate) struct CollaborativeEditor {
     simple: bool,
     #[serde(skip)]
     me: Person,
+    /// How many faces and names the page shows ([`RoomLimits`], from the app state).
+    #[serde(skip)]
+    limits: RoomLimits,
+    /// "Go invisible": untracked (absent from everyone's list, count and cursors), still
+    /// editing and still seeing the others.
+    #[serde(skip)]
+    invisible: bool,
     #[serde(skip)]
     flashes: Flashes,
     #[serde(skip)]
@@ -65,18 +73,20 @@ impl LiveView for CollaborativeEditor {
                 .await?;
             text.text()
         };
-        let view = Self {
+        let mut view = Self {
             doc_id: doc.id,
             title: doc.title,
             content,
             simple,
             presence: LivePresence::new(socket),
             flashes: Flashes::default(),
+            limits: req.state::<RoomLimits>().copied().unwrap_or_default(),
+            invisible: false,
             db,
             me,
         };
         // A no-op during the page GET; over the WebSocket this joins "editor:{doc_id}".
-        view.track_presence(view.me.meta())?;
+        view.me.color = super::track_in_room(&view, view.me.preferred, view.me.meta())?;
         Ok(view)
     }
 
@@ -85,12 +95,16 @@ impl LiveView for CollaborativeEditor {
             .presence_meta()
             .and_then(|m| m.get("color").and_then(|c| c.as_str()).map(str::to_owned))
             .unwrap_or_else(|| self.me.color.to_owned());
+        // The first faces and names only: a room of 1000 renders a handful of elements.
+        let me = self.get_presence_user_id();
+        let roster = Roster::new(&self.list_presences(), Some(&me), self.limits);
         let mut ctx = Context::new();
         ctx.insert("doc_id", &self.doc_id)?
             .insert("title", &self.title)?
             .insert("content", &self.content)?
             .insert("simple", &self.simple)?
-            .insert("presences", &self.list_presences())?
+            .insert("roster", &roster)?
+            .insert("invisible", &self.invisible)?
             .insert("cursors", &self.get_cursors())?
             .insert("my_color", &my_color)?
             .insert("me", &self.me)?
@@ -102,7 +116,12 @@ impl LiveView for CollaborativeEditor {
         Ok(ctx)
     }
 
+    fn handle_heartbeat(&mut self, _socket: &mut Socket) {
+        super::settle(self, |v| &mut v.me);
+    }
+
     fn handle_presence_join(&mut self, presence: &PresenceRecord, socket: &mut Socket) {
+        super::settle(self, |v| &mut v.me);
         self.flashes.joined(presence);
         let payload = json!({ "name": display_name(presence), "color": presence.get_str("color") });
         if let Err(e) = socket.push_event("user_joined", payload) {
@@ -124,7 +143,27 @@ impl CollaborativeEditor {
     // The own page never shows the own cursor: nothing to re-render here (peers still update).
     #[event_handler(render = false)]
     fn cursor_move(&mut self, x: i64, y: i64) -> Result<(), ViewError> {
+        if self.invisible {
+            return Ok(()); // nobody sees an invisible user's cursor
+        }
         self.update_cursor_position(x, y)?;
+        Ok(())
+    }
+
+    /// The "Go invisible" toggle: the spec's `untrack_presence()` (everyone else sees this
+    /// user leave: list, count, cursor), and back with `track_presence` in a colour the room
+    /// has free. The view stays subscribed, so an invisible user still sees the others; the
+    /// shared text is not presence, so they still edit. Per tab: a second visible tab keeps
+    /// the user present, and a reconnect (a fresh mount) is visible again.
+    #[event_handler]
+    fn toggle_visibility(&mut self) -> Result<(), ViewError> {
+        if self.invisible {
+            self.me.color = super::track_in_room(self, self.me.preferred, self.me.meta())?;
+            self.invisible = false;
+        } else {
+            self.untrack_presence();
+            self.invisible = true;
+        }
         Ok(())
     }
 
@@ -172,6 +211,9 @@ impl CollaborativeEditor {
                 .set_updated_by(self.doc_id, &self.me.name)
                 .await
                 .map_err(ViewError::other)?;
+        }
+        if self.invisible {
+            return Ok(()); // not present: nobody to tell
         }
         let mut meta = self.presence_meta().unwrap_or_else(|| self.me.meta());
         if let Some(obj) = meta.as_object_mut() {

@@ -1,12 +1,17 @@
 //! `/`: the document list, one page at a time (`/?page=N`), with a form to start a new
-//! document (rate-limited: `rate.rs`).
+//! document (rate-limited: `rate.rs`). Live: who is in each document, and documents others
+//! create (`directory.rs`).
 
 use std::time::Instant;
 
-use djust::{Context, LiveView, MountRequest, Socket, ViewError};
+use djust::presence::{LivePresence, Presence};
+use djust::{Context, Info, InfoSender, LiveView, MountRequest, Socket, ViewError};
 use serde::Serialize;
+use serde_json::json;
 
 use super::db;
+use super::directory::{CREATED, DOCUMENTS_KEY, Refresh, Watch};
+use super::roster::{RoomLimits, Roster};
 use crate::db::{Db, Document};
 use crate::people::Person;
 use crate::rate::CreationLimiter;
@@ -59,6 +64,27 @@ pub(crate) struct DocumentList {
     viewer: Option<i64>,
     db: Db,
     limiter: CreationLimiter,
+    /// The presence engine: who is in each listed document.
+    engine: Presence,
+    /// How many faces a row shows.
+    limits: RoomLimits,
+    /// This connection's info channel (`None` during the page GET: nothing to keep live).
+    info: Option<InfoSender>,
+    /// Watches the listed documents' rooms and new documents (replaced when the page changes).
+    watch: Option<Watch>,
+}
+
+/// One row of the list: the document and who is in its editor.
+#[derive(Serialize)]
+struct Row<'a> {
+    #[serde(flatten)]
+    doc: &'a Document,
+    room: Roster,
+}
+
+/// The presence key of a document's editor (`CollaborativeEditor::PRESENCE_KEY`).
+fn editor_key(doc_id: i64) -> String {
+    format!("editor:{doc_id}")
 }
 
 impl DocumentList {
@@ -77,6 +103,11 @@ impl DocumentList {
             .map_err(ViewError::other)?;
         self.documents = documents;
         self.page = page;
+        if let Some(info) = &self.info {
+            let keys: Vec<String> = self.documents.iter().map(|d| editor_key(d.id)).collect();
+            // The old watch stops when dropped; the new one starts before the next render.
+            self.watch = Some(Watch::start(&self.engine, &keys, info.clone()));
+        }
         Ok(())
     }
 }
@@ -84,7 +115,7 @@ impl DocumentList {
 impl LiveView for DocumentList {
     const TEMPLATE: &'static str = "index.html";
 
-    async fn mount(req: &MountRequest, _socket: &mut Socket) -> Result<Self, ViewError> {
+    async fn mount(req: &MountRequest, socket: &mut Socket) -> Result<Self, ViewError> {
         let asked: u64 = req.query.get_opt("page")?.unwrap_or(1);
         let mut list = Self {
             documents: Vec::new(),
@@ -95,20 +126,54 @@ impl LiveView for DocumentList {
             viewer: req.identity.auth_user().map(|u| u.id),
             db: db(req)?,
             limiter: req.state::<CreationLimiter>().cloned().unwrap_or_default(),
+            engine: LivePresence::new(socket).engine().clone(),
+            limits: req.state::<RoomLimits>().copied().unwrap_or_default(),
+            info: socket.connected().then(|| socket.info_sender()),
+            watch: None,
         };
         list.load(asked).await?;
         Ok(list)
     }
 
     fn get_context_data(&self, _socket: &Socket) -> Result<Context, ViewError> {
+        let limits = RoomLimits {
+            avatars: self.limits.avatars,
+            names: 0,
+        };
+        let rows: Vec<Row<'_>> = self
+            .documents
+            .iter()
+            .map(|doc| Row {
+                doc,
+                room: Roster::new(
+                    &self.engine.list_shared(&editor_key(doc.id)),
+                    Some(&self.user_id),
+                    limits,
+                ),
+            })
+            .collect();
         let mut ctx = Context::new();
-        ctx.insert("documents", &self.documents)?
+        ctx.insert("documents", &rows)?
             .insert("page", &self.page)?
             .insert("error", &self.error)?
             .insert("me", &self.me)?
             .insert("here", &"/")?
             .insert("page_title", &"Documents · collab")?;
         Ok(ctx)
+    }
+
+    async fn handle_info(&mut self, msg: Info, _socket: &mut Socket) -> Result<(), ViewError> {
+        match msg.downcast::<Refresh>() {
+            // The render that follows reads the rooms afresh.
+            Ok(Refresh::Rooms) => {
+                if let Some(watch) = &self.watch {
+                    watch.handled();
+                }
+            }
+            Ok(Refresh::Documents) => self.load(self.page.number).await?,
+            Err(_) => {}
+        }
+        Ok(())
     }
 }
 
@@ -143,10 +208,14 @@ impl DocumentList {
             return Ok(());
         }
         self.error = None;
-        self.db
+        let id = self
+            .db
             .create_document(title, owner)
             .await
             .map_err(ViewError::other)?;
+        // Everyone's list reloads its page (a private document shows only for its owner).
+        self.engine
+            .broadcast(DOCUMENTS_KEY, CREATED, json!({ "id": id }));
         self.load(u64::MAX).await
     }
 }

@@ -1,17 +1,21 @@
 //! The live views, one per file, and what they share: loading documents, flash messages.
 
 pub(crate) mod canvas;
+pub(crate) mod directory;
 pub(crate) mod document;
 pub(crate) mod editor;
 pub(crate) mod list;
+pub(crate) mod roster;
 
 use std::collections::VecDeque;
 
-use djust::presence::PresenceRecord;
+use djust::presence::{PresenceError, PresenceMixin, PresenceRecord};
 use djust::{MountRequest, ViewError};
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::db::{Db, Document};
+use crate::people;
 
 /// The database the app registered with `DjustBuilder::state`.
 pub(crate) fn db(req: &MountRequest) -> Result<Db, ViewError> {
@@ -99,4 +103,64 @@ impl Flashes {
 /// The `name` in a presence's meta (every view here tracks one), else a neutral word.
 pub(crate) fn display_name(presence: &PresenceRecord) -> &str {
     presence.get_str("name").unwrap_or("someone")
+}
+
+/// Tracks `view` in its room with `meta` (a [`Person::meta`]) in the colour the room gives
+/// them ([`people::room_color`]: the one they already show through another tab, else
+/// `preferred` or the next one nobody shows), then settles a clash with someone who joined at
+/// the same moment ([`settle_color`]). Returns the colour shown.
+pub(crate) fn track_in_room<V: PresenceMixin>(
+    view: &V,
+    preferred: &'static str,
+    mut meta: Value,
+) -> Result<&'static str, PresenceError> {
+    let key = view.get_presence_key()?;
+    let records = view.presence().engine().list_shared(&key);
+    let color = people::room_color(preferred, &view.get_presence_user_id(), &records);
+    if let Some(map) = meta.as_object_mut() {
+        map.insert("color".into(), Value::from(color));
+    }
+    view.track_presence(meta)?;
+    Ok(settle_color(view, preferred)?.unwrap_or(color))
+}
+
+/// If someone who joined earlier shows this user's colour (both picked it at the same moment,
+/// or on two processes), moves them to a free one ([`people::yielded_color`]), updates the
+/// presence meta and returns the new colour. Called after tracking, on every join and on
+/// heartbeats, so a room converges.
+pub(crate) fn settle_color<V: PresenceMixin>(
+    view: &V,
+    preferred: &'static str,
+) -> Result<Option<&'static str>, PresenceError> {
+    if !view.presence().is_tracked() {
+        return Ok(None);
+    }
+    let key = view.get_presence_key()?;
+    let records = view.presence().engine().list_shared(&key);
+    let Some(color) = people::yielded_color(preferred, &view.get_presence_user_id(), &records)
+    else {
+        return Ok(None);
+    };
+    let Some(mut meta) = view.presence_meta() else {
+        return Ok(None);
+    };
+    if let Some(map) = meta.as_object_mut() {
+        map.insert("color".into(), Value::from(color));
+    }
+    view.update_presence(meta)?;
+    Ok(Some(color))
+}
+
+/// [`settle_color`] from a view callback (which cannot fail): the new colour goes into the
+/// view's person (`me`), a refusal into the log.
+pub(crate) fn settle<V: PresenceMixin>(
+    view: &mut V,
+    me: impl Fn(&mut V) -> &mut crate::people::Person,
+) {
+    let preferred = me(view).preferred;
+    match settle_color(view, preferred) {
+        Ok(Some(color)) => me(view).color = color,
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "collab: colour not changed"),
+    }
 }
