@@ -29,12 +29,15 @@ pub const YJS_PATH: &str = "/djust/yjs.js";
 const YJS_JS: &str = include_str!("../../assets/vendor/yjs.js");
 
 /// The client: the patcher (`window.DjustPatch`: morphing with focus kept), the rendered-tree
-/// model (`window.DjustRendered`), the runtime client that uses both, and the shared-text
+/// model (`window.DjustRendered`), live cursor drawing and pointer reading
+/// (`window.DjustCursors`), the runtime client that uses both, and the shared-text
 /// binding (inert on pages without a `dj-shared-text` field).
 const DJUST_JS: &str = concat!(
     include_str!("../../assets/patch.js"),
     "\n",
     include_str!("../../assets/rendered.js"),
+    "\n",
+    include_str!("../../assets/cursors.js"),
     "\n",
     include_str!("../../assets/client.js"),
     "\n",
