@@ -224,13 +224,19 @@ async fn smooth_between_samples_and_exact_at_the_end(browser: &djust_testkit::Br
         + 1;
     let secs = (moving[moving.len() - 1].0 - moving[0].0) / 1000.0;
     let per_sec = distinct as f64 / secs;
+    // Frames Chromium actually produced meanwhile: a loaded machine drops frames, and no
+    // drawing code can draw in a frame that did not happen.
+    let fps = moving.len() as f64 / secs;
     println!(
-        "interpolation: {distinct} positions drawn in {secs:.2} s ({per_sec:.0}/s) for 39 moves"
+        "interpolation: {distinct} positions drawn in {secs:.2} s ({per_sec:.0}/s, page at \
+         {fps:.0} frames/s) for 39 moves"
     );
     assert!(secs > 1.0, "the stream lasts about 1.9 s, got {secs}");
     assert!(
-        per_sec >= 50.0,
-        "{per_sec:.0} positions per second ({distinct} in {secs:.2} s)"
+        per_sec >= 50.0 || (fps < 55.0 && distinct as f64 >= 0.8 * moving.len() as f64),
+        "{per_sec:.0} positions per second ({distinct} in {secs:.2} s, {} frames): \
+         at least 50/s, or a new position in 80 % of the frames when the page ran below 55 fps",
+        moving.len()
     );
     assert!(
         moving.windows(2).all(|w| w[1].1 >= w[0].1 - 1e-6),
@@ -254,6 +260,30 @@ async fn smooth_between_samples_and_exact_at_the_end(browser: &djust_testkit::Br
     a.eval("window.__send(200, 60); return true").await?;
     b.wait_for(&format!("{cursor}.style.opacity === ''"))
         .await?;
+    // prefers-reduced-motion: reduce (emulated through CDP): the next move is a jump, drawn at
+    // the old position or the new one and nowhere between.
+    b.wait_for(&format!(
+        "(() => {{ {DRAWN} return drawn({cursor}).x === 200; }})()"
+    ))
+    .await?;
+    b.cdp(
+        "Emulation.setEmulatedMedia",
+        json!({"features": [{"name": "prefers-reduced-motion", "value": "reduce"}]}),
+    )
+    .await?;
+    b.eval("window.__samples = []; return true").await?;
+    a.eval("window.__send(400, 60); return true").await?;
+    b.wait_for(&format!(
+        "(() => {{ {DRAWN} return drawn({cursor}).x === 400; }})()"
+    ))
+    .await?;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let jumps = b.eval("return window.__samples.map((s) => s[1])").await?;
+    let xs: Vec<f64> = serde_json::from_value(jumps).unwrap_or_default();
+    assert!(
+        !xs.is_empty() && xs.iter().all(|x| *x == 200.0 || *x == 400.0),
+        "reduced motion jumps: {xs:?}"
+    );
     a.close().await?;
     b.close().await?;
     Ok(())
