@@ -138,6 +138,8 @@ mod tests {
             seq,
             x: seq as f64,
             y: 0.0,
+            anchor: None,
+            hidden: false,
         }
     }
 

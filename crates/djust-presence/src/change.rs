@@ -11,6 +11,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::anchor::CursorAnchor;
 use crate::clock::Timestamp;
 use crate::ids::{ConnId, NodeId};
 use crate::meta::Meta;
@@ -103,6 +104,13 @@ pub enum ConnChange {
         x: f64,
         /// Vertical position.
         y: f64,
+        /// Where the cursor points in the page's content (peers fall back to `x`/`y` without it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        anchor: Option<Arc<CursorAnchor>>,
+        /// The pointer left the cursor area (or the finger was lifted): peers hide the cursor until
+        /// the next move. The user stays present.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        hidden: bool,
     },
     /// An application message for every subscriber of a key.
     Broadcast {
@@ -177,6 +185,20 @@ mod tests {
                 seq: 4,
                 x: 1.5,
                 y: 2.0,
+                anchor: None,
+                hidden: false,
+            },
+            ConnChange::Cursor {
+                node: NodeId::from_u128(1),
+                key: "doc:1".into(),
+                conn: ConnId::from_u128(2),
+                seq: 5,
+                x: 1.0,
+                y: 2.0,
+                anchor: Some(Arc::new(
+                    serde_json::from_value(json!({"n": "content", "i": 4, "dx": 2})).unwrap(),
+                )),
+                hidden: true,
             },
         ];
         for change in changes {

@@ -47,6 +47,11 @@ pub struct PresenceConfig {
     /// [`RecvError::Lagged`](crate::RecvError::Lagged) and re-reads the state, so a reader that
     /// stopped reading costs bounded memory. Default 1024.
     pub subscriber_queue: usize,
+    /// At most this many cursors per key are listed for live views
+    /// ([`Presence::cursors_shared`](crate::Presence::cursors_shared)): above it, only the most
+    /// recently moved ones; an older cursor comes back when it moves. Keeps a 1000-user room
+    /// drawable in a browser. Default 50.
+    pub cursor_limit: usize,
 }
 
 impl Default for PresenceConfig {
@@ -60,6 +65,7 @@ impl Default for PresenceConfig {
             expired_retention: Duration::from_secs(300),
             max_expired: 10_000,
             subscriber_queue: 1024,
+            cursor_limit: 50,
         }
     }
 }
@@ -95,6 +101,9 @@ impl PresenceConfig {
         if self.subscriber_queue == 0 {
             return Err(ConfigError::ZeroSubscriberQueue);
         }
+        if self.cursor_limit == 0 {
+            return Err(ConfigError::ZeroCursorLimit);
+        }
         Ok(())
     }
 }
@@ -110,7 +119,13 @@ mod tests {
         assert_eq!(c.presence_timeout, Duration::from_secs(60));
         assert_eq!(c.reconnect_grace, Duration::from_secs(5));
         assert_eq!(c.max_meta_bytes, 4096);
+        assert_eq!(c.cursor_limit, 50);
         assert_eq!(c.validate(), Ok(()));
+        let no_cursors = PresenceConfig {
+            cursor_limit: 0,
+            ..PresenceConfig::default()
+        };
+        assert_eq!(no_cursors.validate(), Err(ConfigError::ZeroCursorLimit));
     }
 
     #[test]

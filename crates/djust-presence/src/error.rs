@@ -177,6 +177,9 @@ pub enum ConfigError {
     /// `subscriber_queue` is zero, which would drop every event.
     #[error("subscriber_queue must be greater than zero (1024 is the default)")]
     ZeroSubscriberQueue,
+    /// `cursor_limit` is zero, which would show no cursor at all.
+    #[error("cursor_limit must be greater than zero (50 is the default)")]
+    ZeroCursorLimit,
 }
 
 /// The JSON type of a value, for error messages.

@@ -42,6 +42,7 @@
 
 #![warn(missing_docs)]
 
+mod anchor;
 mod backend;
 mod builder;
 mod change;
@@ -60,6 +61,10 @@ mod state;
 mod subscription;
 mod sweeper;
 
+pub use anchor::{
+    AnchorError, AnchorPoint, AnchorTarget, CursorAnchor, MAX_ANCHOR_INDEX, MAX_ANCHOR_NAME_BYTES,
+    MAX_ANCHOR_OFFSET,
+};
 pub use backend::PresenceBackend;
 pub use builder::PresenceBuilder;
 pub use change::{ConnChange, MetaStamp, UntrackReason};

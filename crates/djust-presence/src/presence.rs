@@ -11,6 +11,7 @@ use std::sync::{Arc, Weak};
 use parking_lot::{Mutex, MutexGuard};
 use serde_json::Value;
 
+use crate::anchor::CursorAnchor;
 use crate::backend::PresenceBackend;
 use crate::builder::PresenceBuilder;
 use crate::change::{ConnChange, MetaStamp, UntrackReason};
@@ -328,13 +329,16 @@ impl Presence {
             .map_or_else(|| Arc::from(Vec::new()), |ks| ks.list_shared())
     }
 
-    /// Every cursor on `key` in listing order, shared like [`Presence::list_shared`] (a new
-    /// `Arc` after each change or cursor move).
+    /// Every visible cursor on `key` in listing order, shared like [`Presence::list_shared`] (a
+    /// new `Arc` after each change or cursor move). Above
+    /// [`cursor_limit`](PresenceConfig::cursor_limit) cursors only the most recently moved ones
+    /// are in it (what live views render); [`Presence::cursors`] has them all.
     pub fn cursors_shared(&self, key: &str) -> crate::record::SharedCursors {
+        let limit = self.config().cursor_limit;
         self.lock()
             .state
             .key(key)
-            .map_or_else(|| Arc::from(Vec::new()), |ks| ks.cursors_shared())
+            .map_or_else(|| Arc::from(Vec::new()), |ks| ks.cursors_shared(limit))
     }
 
     /// How many users are present on `key` (users, not connections).
@@ -407,6 +411,46 @@ impl Presence {
         x: f64,
         y: f64,
     ) -> Result<bool, PresenceError> {
+        self.cursor_change(key, conn, seq, x, y, None, false)
+    }
+
+    /// [`Presence::update_cursor`] with an anchor: where the cursor points in the page's content
+    /// (peers resolve it on their own layout, falling back to `x`/`y`).
+    ///
+    /// # Errors
+    /// As [`Presence::update_cursor`].
+    pub fn update_cursor_anchored(
+        &self,
+        key: &str,
+        conn: ConnId,
+        seq: u64,
+        (x, y): (f64, f64),
+        anchor: Option<CursorAnchor>,
+    ) -> Result<bool, PresenceError> {
+        self.cursor_change(key, conn, seq, x, y, anchor.map(Arc::new), false)
+    }
+
+    /// Hides the cursor of `conn`'s user on `key` (the pointer left the area, the finger was
+    /// lifted): it leaves every cursor listing, with a `CursorRemoved` event, until the next
+    /// move; the user stays present. Sequenced like a move (`seq`).
+    ///
+    /// # Errors
+    /// As [`Presence::update_cursor`].
+    pub fn hide_cursor(&self, key: &str, conn: ConnId, seq: u64) -> Result<bool, PresenceError> {
+        self.cursor_change(key, conn, seq, 0.0, 0.0, None, true)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn cursor_change(
+        &self,
+        key: &str,
+        conn: ConnId,
+        seq: u64,
+        x: f64,
+        y: f64,
+        anchor: Option<Arc<CursorAnchor>>,
+        hidden: bool,
+    ) -> Result<bool, PresenceError> {
         if !x.is_finite() || !y.is_finite() {
             return Err(PresenceError::NonFiniteCursor { x, y });
         }
@@ -424,6 +468,8 @@ impl Presence {
             seq,
             x,
             y,
+            anchor,
+            hidden,
         };
         let outcome = self.commit(&mut inner, change, now);
         self.release(inner);

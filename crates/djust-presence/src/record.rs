@@ -5,6 +5,7 @@ use std::sync::Arc;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
+use crate::anchor::CursorAnchor;
 use crate::clock::Timestamp;
 use crate::meta::Meta;
 
@@ -107,13 +108,28 @@ impl Serialize for PresenceRecord {
 /// A user's live cursor on a key: the latest position and the user's current presence meta (so a
 /// template can write `cursor.meta.color`).
 ///
-/// Serializes as `{"x", "y", "meta"}`; a whole-number coordinate serializes as an integer (`150`, not
+/// Serializes as `{"x", "y", "meta"}` (plus `"anchor"` when it has one); a whole-number coordinate serializes as an integer (`150`, not
 /// `150.0`) so it drops straight into `left: {{ cursor.x }}px`.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// Two cursors are equal when position, meta and anchor are: [`Cursor::last_active`] is this
+/// process's ordering of moves, which replicas need not share.
+#[derive(Clone, Debug)]
 pub struct Cursor {
     x: f64,
     y: f64,
     meta: Arc<Meta>,
+    anchor: Option<Arc<CursorAnchor>>,
+    /// The key's move counter when this position was set: higher is more recent.
+    active: u64,
+}
+
+impl PartialEq for Cursor {
+    fn eq(&self, other: &Self) -> bool {
+        self.x == other.x
+            && self.y == other.y
+            && self.meta == other.meta
+            && self.anchor == other.anchor
+    }
 }
 
 /// Every cursor of a key in listing order, as [`crate::Presence::cursors_shared`] hands it out.
@@ -121,7 +137,31 @@ pub type SharedCursors = Arc<[(Arc<str>, Cursor)]>;
 
 impl Cursor {
     pub(crate) fn new(x: f64, y: f64, meta: Arc<Meta>) -> Self {
-        Self { x, y, meta }
+        Self {
+            x,
+            y,
+            meta,
+            anchor: None,
+            active: 0,
+        }
+    }
+
+    pub(crate) fn with_anchor(mut self, anchor: Option<Arc<CursorAnchor>>, active: u64) -> Self {
+        self.anchor = anchor;
+        self.active = active;
+        self
+    }
+
+    /// Where the cursor points in the page's content, if the client sent an anchor (peers
+    /// resolve it on their own layout and fall back to `x`/`y`).
+    pub fn anchor(&self) -> Option<&Arc<CursorAnchor>> {
+        self.anchor.as_ref()
+    }
+
+    /// How recently the cursor moved, as an ordinal within its key (greater is more recent);
+    /// the order [`PresenceConfig::cursor_limit`](crate::PresenceConfig::cursor_limit) keeps.
+    pub fn last_active(&self) -> u64 {
+        self.active
     }
 
     /// Horizontal position, as sent by the client.
@@ -147,10 +187,13 @@ impl Cursor {
 
 impl Serialize for Cursor {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(3))?;
+        let mut map = serializer.serialize_map(Some(3 + usize::from(self.anchor.is_some())))?;
         map.serialize_entry("x", &Coordinate(self.x))?;
         map.serialize_entry("y", &Coordinate(self.y))?;
         map.serialize_entry("meta", &*self.meta)?;
+        if let Some(anchor) = &self.anchor {
+            map.serialize_entry("anchor", &**anchor)?;
+        }
         map.end()
     }
 }

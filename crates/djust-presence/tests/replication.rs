@@ -257,6 +257,8 @@ fn expiry_and_cursors_and_broadcasts_replicate() {
         seq: 1,
         x: 10.0,
         y: 1.0,
+        anchor: None,
+        hidden: false,
     };
     assert_eq!(b.presence.apply_remote(stale), Ok(false));
     assert_eq!(b.presence.cursors(KEY)[0].1.x(), 20.0);
@@ -309,6 +311,8 @@ fn malformed_remote_changes_are_refused_and_change_nothing() {
         seq: 1,
         x: f64::NAN,
         y: 0.0,
+        anchor: None,
+        hidden: false,
     };
     assert!(matches!(
         b.presence.apply_remote(nan),

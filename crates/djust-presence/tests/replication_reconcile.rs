@@ -168,6 +168,8 @@ fn a_malformed_set_changes_nothing() {
         seq: 1,
         x: f64::INFINITY,
         y: 0.0,
+        anchor: None,
+        hidden: false,
     };
     assert!(matches!(
         b.reconcile_node(a.node_id(), vec![good, bad]),

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use fantoccini::actions::{InputSource, MouseActions, PointerAction};
 use fantoccini::elements::Element;
+use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, Locator};
 use serde_json::Value;
 use tempfile::TempDir;
@@ -143,12 +144,45 @@ impl Page {
             )))
     }
 
+    /// Runs the Chrome DevTools Protocol command `cmd` with `params` through ChromeDriver
+    /// (`goog/cdp/execute`), e.g. `Emulation.setEmulatedMedia`; returns its result.
+    pub async fn cdp(&self, cmd: &str, params: Value) -> Result<Value, TestkitError> {
+        let body = serde_json::json!({ "cmd": cmd, "params": params });
+        self.client
+            .issue_cmd(Cdp { body })
+            .await
+            .map_err(TestkitError::command(format!("cdp {cmd}")))
+    }
+
     /// Ends the session: Chromium exits and its profile dir is removed.
     pub async fn close(self) -> Result<(), TestkitError> {
         self.client
             .close()
             .await
             .map_err(TestkitError::command("close session"))
+    }
+}
+
+/// ChromeDriver's CDP passthrough command.
+#[derive(Debug)]
+struct Cdp {
+    body: Value,
+}
+
+impl WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(self.body.to_string()))
     }
 }
 

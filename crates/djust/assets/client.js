@@ -218,6 +218,7 @@
         model = DjustRendered.create();
         model.full(frame.rendered, frame.statics);
         withObserver(function () { DjustPatch.morphRoot(root, model.html()); });
+        DjustCursors.rendered(root);
         lastVer = frame.ver;
         resyncing = false;
         syncHooks(null);
@@ -257,6 +258,7 @@
     model = DjustRendered.create();
     model.full(frame.rendered, frame.statics);
     const touched = withObserver(function () { DjustPatch.morphRoot(root, model.html()); });
+    DjustCursors.rendered(root);
     setBodyState(true);
     startHeartbeat(frame.heartbeat_ms || 30000);
     if (reconnect) eachHook(function (h) { callHook(h, "reconnected"); });
@@ -287,6 +289,7 @@
       console.warn("djust: diff did not apply", err);
     }
     const touched = withObserver(function () { if (html !== null) DjustPatch.morphRoot(root, html); });
+    if (html !== null) DjustCursors.rendered(root);
     lastVer = frame.ver;
     syncHooks(touched);
     if (!ok) requestResync("patch did not apply");
@@ -295,18 +298,12 @@
   }
 
   /**
-   * The cursor fast path: `[id, x, y]` moves the element `[dj-cursor="id"]` (CSS left/top in
-   * px) without a render. Unknown ids are ignored: the server renders new cursors itself.
+   * The cursor fast path: `[id, x, y, anchor?]` moves the element `[dj-cursor="id"]` without a
+   * render, drawn smoothly by cursors.js. Unknown ids are ignored: the server renders new
+   * cursors itself.
    */
   function applyCursors(moves) {
-    if (!moves || !root) return;
-    for (let i = 0; i < moves.length; i++) {
-      const m = moves[i];
-      const el = root.querySelector('[dj-cursor="' + CSS.escape(String(m[0])) + '"]');
-      if (!el) continue;
-      el.style.left = m[1] + "px";
-      el.style.top = m[2] + "px";
-    }
+    DjustCursors.apply(root, moves);
   }
 
   function requestResync(why) {
@@ -572,15 +569,11 @@
       }
       rateLimited(t, "change", 0, function () { pushEvent(name, payload, false, key); });
     });
-    el.addEventListener("mousemove", function (e) {
-      const t = closest(e.target, "dj-mousemove");
-      if (!t) return;
+    // dj-mousemove is pointer-based (mouse, touch, pen; cursors.js): {x, y} plus an anchor,
+    // and a hidden cursor when the pointer leaves the element or the finger is lifted.
+    DjustCursors.bind(el, function (t, cursor) {
       const name = t.getAttribute("dj-mousemove");
-      const rect = t.getBoundingClientRect();
-      const payload = Object.assign(valueAttrs(t), {
-        x: Math.round(e.clientX - rect.left),
-        y: Math.round(e.clientY - rect.top),
-      });
+      const payload = Object.assign(valueAttrs(t), cursor);
       rateLimited(t, "mousemove", 0, function () { pushEvent(name, payload, true); });
     });
     el.addEventListener("focusout", function (e) {

@@ -350,6 +350,9 @@ impl DjustConfig {
         if let Some(v) = parse(lookup, "DJUST_PRESENCE_MAX_META_BYTES")? {
             self.presence.max_meta_bytes = v;
         }
+        if let Some(v) = parse(lookup, "DJUST_PRESENCE_CURSOR_LIMIT")? {
+            self.presence.cursor_limit = v;
+        }
         if let Some(v) = lookup("DJUST_REDIS_URL") {
             self.presence.redis_url = Some(v);
         }

@@ -74,8 +74,10 @@ fn presence_settings_come_from_the_spec_named_variables() {
         ("DJUST_PRESENCE_HEARTBEAT_INTERVAL", "10"),
         ("DJUST_PRESENCE_TIMEOUT", "25.5"),
         ("DJUST_PRESENCE_RECONNECT_GRACE", "2"),
+        ("DJUST_PRESENCE_CURSOR_LIMIT", "7"),
     ]))
     .unwrap();
+    assert_eq!(cfg.presence.cursor_limit, 7);
     assert_eq!(cfg.presence.backend, PresenceBackendKind::Memory);
     assert_eq!(cfg.heartbeat_interval, Duration::from_secs(10));
     assert_eq!(cfg.presence.timeout, Duration::from_millis(25_500));
@@ -87,6 +89,7 @@ fn presence_settings_come_from_the_spec_named_variables() {
     );
     let engine = cfg.presence.engine_config(cfg.heartbeat_interval).unwrap();
     assert_eq!(engine.presence_timeout, Duration::from_millis(25_500));
+    assert_eq!(engine.cursor_limit, 7);
 }
 
 #[test]
@@ -133,6 +136,14 @@ fn bad_presence_values_name_their_variable() {
                 ("DJUST_HEARTBEAT_INTERVAL_MS", "100"),
             ],
             "set only one",
+        ),
+        (
+            vec![("DJUST_PRESENCE_CURSOR_LIMIT", "0")],
+            "DJUST_PRESENCE_CURSOR_LIMIT",
+        ),
+        (
+            vec![("DJUST_PRESENCE_CURSOR_LIMIT", "many")],
+            "DJUST_PRESENCE_CURSOR_LIMIT",
         ),
     ] {
         let err = DjustConfig::from_lookup(lookup(&vars))

@@ -1,6 +1,9 @@
 //! The WebSocket wire protocol: JSON text frames tagged by `"t"` (documented with examples in
 //! `docs/protocol.md`).
 
+use std::sync::Arc;
+
+use djust_presence::CursorAnchor;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -210,23 +213,28 @@ pub(crate) struct CaretOut<'a> {
 }
 
 /// One cursor move of the fast path: the element `[dj-cursor="<id>"]` moves to `x`, `y`
-/// (CSS `left` / `top` in pixels). Serialized as `["<id>", x, y]`, the id being
+/// (pixels in the cursor area), or to its anchor where the client resolves it. Serialized as
+/// `["<id>", x, y]` or `["<id>", x, y, anchor]`, the id being
 /// `crate::presence::format_dom_id(hash)`, written without an allocation.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct CursorMove {
     pub(crate) hash: u64,
     pub(crate) x: f64,
     pub(crate) y: f64,
+    pub(crate) anchor: Option<Arc<CursorAnchor>>,
 }
 
 impl Serialize for CursorMove {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeTuple;
         let id = crate::presence::DomIdBuf::new(self.hash);
-        let mut t = s.serialize_tuple(3)?;
+        let mut t = s.serialize_tuple(3 + usize::from(self.anchor.is_some()))?;
         t.serialize_element(id.as_str())?;
         t.serialize_element(&crate::presence::Coord(self.x))?;
         t.serialize_element(&crate::presence::Coord(self.y))?;
+        if let Some(anchor) = &self.anchor {
+            t.serialize_element(&**anchor)?;
+        }
         t.end()
     }
 }
@@ -363,11 +371,15 @@ mod tests {
                 hash: 7,
                 x: 120.0,
                 y: -3.0,
+                anchor: None,
             },
             CursorMove {
                 hash: u64::MAX,
                 x: 1.5,
                 y: 2.0,
+                anchor: Some(Arc::new(
+                    serde_json::from_value(json!({"n": "content", "i": 12, "dx": 2})).unwrap(),
+                )),
             },
         ];
         let f = ServerFrame::Cursors {
@@ -376,7 +388,7 @@ mod tests {
         };
         assert_eq!(
             f.to_json(),
-            r#"{"t":"cursors","cursors":[["c0000000000000007",120,-3],["cffffffffffffffff",1.5,2]]}"#
+            r#"{"t":"cursors","cursors":[["c0000000000000007",120,-3],["cffffffffffffffff",1.5,2,{"n":"content","i":12,"dx":2.0}]]}"#
         );
     }
 }

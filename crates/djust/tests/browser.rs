@@ -117,11 +117,12 @@ async fn mousemove_coordinates_and_throttle(page: &Page, addr: SocketAddr) -> R 
     tokio::time::sleep(Duration::from_millis(250)).await;
     let before: u64 = text(page, "#moves").await?.parse().unwrap_or(0);
     // A synchronous burst of 50 moves with dj-throttle="100": the leading one goes at once,
-    // the trailing one (the final position) after 100 ms, nothing in between.
+    // the trailing one (the final position) after 100 ms, nothing in between. (dj-mousemove
+    // listens to pointer events: mouse, touch and pen.)
     page.eval(
         r#"const c = document.getElementById("canvas"), r = c.getBoundingClientRect();
            for (let i = 1; i <= 50; i++) {
-             c.dispatchEvent(new MouseEvent("mousemove", {
+             c.dispatchEvent(new PointerEvent("pointermove", {
                bubbles: true, clientX: r.left + i * 3, clientY: r.top + i * 2 }));
            }
            return true;"#,

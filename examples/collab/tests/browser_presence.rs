@@ -9,8 +9,8 @@ mod support;
 use std::time::Duration;
 
 use support::browser::{
-    R, close_tab, connected, cursor, cursor_count, held_after, listed, lists_exactly, open_as,
-    open_tab,
+    DRAWN, R, close_tab, connected, cursor, cursor_count, held_after, listed, lists_exactly,
+    open_as, open_tab,
 };
 use support::start;
 
@@ -75,7 +75,7 @@ async fn three_contexts_list_cursors_and_tab_close(browser: &djust_testkit::Brow
         assert!((left - 200).abs() <= 2 && (top - 120).abs() <= 2, "{cur}");
     }
     a.mouse_move(".editor-main", 400.0, 300.0).await?;
-    b.wait_for("(() => { const c = document.querySelector('.cursor[data-uid=\"u2\"]'); return c && Math.abs(parseInt(c.style.left) - 400) <= 2 && Math.abs(parseInt(c.style.top) - 300) <= 2; })()")
+    b.wait_for(&format!("(() => {{ {DRAWN} const c = document.querySelector('.cursor[data-uid=\"u2\"]'); if (!c) return false; const at = drawn(c); return Math.abs(at.x - 400) <= 2 && Math.abs(at.y - 300) <= 2; }})()"))
         .await?;
     assert_eq!(
         cursor_count(&a).await?,

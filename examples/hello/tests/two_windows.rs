@@ -46,7 +46,7 @@ impl Drop for Hello {
 
 const OTHER_CURSOR: &str = "(() => { const c = document.querySelector('.remote-cursor'); \
      return c ? { name: c.querySelector('.cursor-label').textContent.trim(), \
-     color: c.style.background, left: parseInt(c.style.left), top: parseInt(c.style.top) } : null; })()";
+     color: c.style.background, ...drawn(c) } : null;      function drawn(c) { const m = new DOMMatrix(getComputedStyle(c).transform);      return { left: parseFloat(c.style.left) + m.m41, top: parseFloat(c.style.top) + m.m42 }; } })()";
 
 /// This window's own avatar colour and name (its user is listed too).
 async fn own(page: &Page, others_name: &str) -> Result<(String, String), TestkitError> {

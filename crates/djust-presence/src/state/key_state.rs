@@ -10,6 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::anchor::CursorAnchor;
 use crate::change::{ConnChange, MetaStamp, UntrackReason};
 use crate::clock::Timestamp;
 use crate::event::{EventKind, PresenceEvent};
@@ -81,12 +82,27 @@ struct UserEntry {
     cursor: Option<CursorPos>,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct CursorPos {
     x: f64,
     y: f64,
     conn: ConnId,
     seq: u64,
+    anchor: Option<Arc<CursorAnchor>>,
+    /// The pointer left the area: listed nowhere until the next move (the user stays present).
+    hidden: bool,
+    /// The key's move counter at this move (recency, for the cursor limit).
+    active: u64,
+}
+
+/// One cursor update as [`KeyState::move_cursor`] applies it.
+pub(crate) struct CursorUpdate<'a> {
+    pub(crate) conn: ConnId,
+    pub(crate) seq: u64,
+    pub(crate) x: f64,
+    pub(crate) y: f64,
+    pub(crate) anchor: &'a Option<Arc<CursorAnchor>>,
+    pub(crate) hidden: bool,
 }
 
 /// A user's record before a change, to diff against afterwards.
@@ -107,6 +123,8 @@ pub(crate) struct KeyState {
     list_cache: OnceCell<Arc<[PresenceRecord]>>,
     /// Every cursor in listing order, likewise (also reset by cursor moves).
     cursor_cache: OnceCell<SharedCursors>,
+    /// Counts applied cursor moves: each visible cursor remembers the count of its last move.
+    moves: u64,
 }
 
 impl KeyState {
@@ -118,6 +136,7 @@ impl KeyState {
             order: BTreeSet::new(),
             list_cache: OnceCell::new(),
             cursor_cache: OnceCell::new(),
+            moves: 0,
         }
     }
 
@@ -322,14 +341,21 @@ impl KeyState {
     }
 
     /// Moves the cursor of a live connection's user, unless `seq` is not newer than the connection's last.
+    /// A hidden update (the pointer left) takes the cursor off every listing, with a
+    /// `CursorRemoved`; the next move brings it back.
     pub(crate) fn move_cursor(
         &mut self,
-        conn: ConnId,
-        seq: u64,
-        x: f64,
-        y: f64,
+        update: &CursorUpdate<'_>,
         out: &mut Vec<PresenceEvent>,
     ) -> Outcome {
+        let CursorUpdate {
+            conn,
+            seq,
+            x,
+            y,
+            anchor,
+            hidden,
+        } = *update;
         // Moves change no record: the listing stays shared.
         self.cursor_cache = OnceCell::new();
         let Some(entry) = self.conns.get_mut(&conn).filter(|e| e.pending.is_none()) else {
@@ -342,13 +368,34 @@ impl KeyState {
         let Some(user) = self.users.get_mut(&entry.user) else {
             return Outcome::NotTracked;
         };
-        user.cursor = Some(CursorPos { x, y, conn, seq });
+        let was_visible = user.cursor.as_ref().is_some_and(|c| !c.hidden);
+        self.moves += 1;
+        user.cursor = Some(CursorPos {
+            x,
+            y,
+            conn,
+            seq,
+            anchor: anchor.clone(),
+            hidden,
+            active: self.moves,
+        });
+        let kind = if hidden {
+            if !was_visible {
+                return Outcome::Applied;
+            }
+            EventKind::CursorRemoved {
+                user_id: entry.user.clone(),
+            }
+        } else {
+            EventKind::CursorMoved {
+                user_id: entry.user.clone(),
+                cursor: Cursor::new(x, y, user.meta.clone())
+                    .with_anchor(anchor.clone(), self.moves),
+            }
+        };
         out.push(PresenceEvent {
             key: self.key.clone(),
-            kind: EventKind::CursorMoved {
-                user_id: entry.user.clone(),
-                cursor: Cursor::new(x, y, user.meta.clone()),
-            },
+            kind,
         });
         Outcome::Applied
     }
@@ -370,10 +417,23 @@ impl KeyState {
             .clone()
     }
 
-    /// Every cursor in listing order, shared until the key changes or a cursor moves.
-    pub(crate) fn cursors_shared(&self) -> SharedCursors {
+    /// Every visible cursor in listing order — at most `limit`, the most recently moved ones —
+    /// shared until the key changes or a cursor moves.
+    pub(crate) fn cursors_shared(&self, limit: usize) -> SharedCursors {
         self.cursor_cache
-            .get_or_init(|| self.cursors(None).into())
+            .get_or_init(|| {
+                let mut all = self.cursors(None);
+                if all.len() > limit {
+                    // The `limit`-th most recent move: everything older is left out (moves
+                    // have distinct counts, so exactly `limit` remain).
+                    let mut active: Vec<u64> = all.iter().map(|(_, c)| c.last_active()).collect();
+                    let cut = active.len() - limit;
+                    let (_, nth, _) = active.select_nth_unstable(cut);
+                    let floor = *nth;
+                    all.retain(|(_, c)| c.last_active() >= floor);
+                }
+                all.into()
+            })
             .clone()
     }
 
@@ -388,8 +448,10 @@ impl KeyState {
             .filter(|(_, user)| Some(&**user) != except)
             .filter_map(|(_, user)| {
                 let u = self.users.get(user)?;
-                let c = u.cursor?;
-                Some((user.clone(), Cursor::new(c.x, c.y, u.meta.clone())))
+                let c = u.cursor.as_ref().filter(|c| !c.hidden)?;
+                let cursor =
+                    Cursor::new(c.x, c.y, u.meta.clone()).with_anchor(c.anchor.clone(), c.active);
+                Some((user.clone(), cursor))
             })
             .collect()
     }
@@ -412,7 +474,7 @@ impl KeyState {
             let cursor = self
                 .users
                 .get(&e.user)
-                .and_then(|u| u.cursor)
+                .and_then(|u| u.cursor.as_ref())
                 .filter(|c| c.conn == conn);
             if let Some(c) = cursor {
                 out.push(ConnChange::Cursor {
@@ -422,6 +484,8 @@ impl KeyState {
                     seq: c.seq,
                     x: c.x,
                     y: c.y,
+                    anchor: c.anchor.clone(),
+                    hidden: c.hidden,
                 });
             }
         }
@@ -452,7 +516,12 @@ impl KeyState {
     }
 
     fn observe(&self, user: &str) -> Option<Observed> {
-        let had_cursor = self.users.get(user)?.cursor.is_some();
+        let had_cursor = self
+            .users
+            .get(user)?
+            .cursor
+            .as_ref()
+            .is_some_and(|c| !c.hidden);
         Some(Observed {
             record: self.record(user)?,
             had_cursor,

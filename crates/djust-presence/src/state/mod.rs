@@ -176,9 +176,21 @@ impl State {
                 seq,
                 x,
                 y,
+                anchor,
+                hidden,
                 ..
             } => match self.keys.get_mut(&**key) {
-                Some(ks) => ks.move_cursor(*conn, *seq, *x, *y, out),
+                Some(ks) => {
+                    let update = key_state::CursorUpdate {
+                        conn: *conn,
+                        seq: *seq,
+                        x: *x,
+                        y: *y,
+                        anchor,
+                        hidden: *hidden,
+                    };
+                    ks.move_cursor(&update, out)
+                }
                 None => Outcome::NotTracked,
             },
             ConnChange::Broadcast {

@@ -94,6 +94,8 @@ impl Harness {
             seq,
             x,
             y: 0.0,
+            anchor: None,
+            hidden: false,
         };
         self.apply(change)
     }

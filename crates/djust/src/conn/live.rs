@@ -31,6 +31,7 @@ use crate::app::App;
 use crate::context::json_type;
 use crate::error::{EventError, ViewError};
 use crate::params::Params;
+use crate::presence::CursorExtras;
 use crate::protocol::{ClientFrame, PROTOCOL_VERSION, ServerFrame, code};
 use crate::socket::{Info, InfoReceiver, InfoSender, Socket, StopSignal};
 use crate::view::{CloseReason, LiveView, MountRequest};
@@ -401,7 +402,7 @@ impl<V: LiveView, T: Transport> Live<V, T> {
     }
 
     async fn dispatch(&mut self, reference: Option<&Value>, name: &str, payload: Value) -> Flow {
-        let payload = match payload {
+        let mut payload = match payload {
             Value::Object(map) => map,
             Value::Null => Map::new(),
             other => {
@@ -412,11 +413,33 @@ impl<V: LiveView, T: Transport> Live<V, T> {
                 return self.event_error(reference, &err).await;
             }
         };
-        match self
+        // A pointer-based cursor event's anchor / hidden flag: for the runtime, not the handler.
+        let extras = match payload.remove(CursorExtras::FIELD) {
+            None => None,
+            Some(value) => match CursorExtras::decode(value) {
+                Ok(extras) => Some(extras),
+                Err(message) => {
+                    let err = EventError::BadParam {
+                        event: name.to_owned(),
+                        param: CursorExtras::FIELD.to_owned(),
+                        message,
+                    };
+                    return self.event_error(reference, &err).await;
+                }
+            },
+        };
+        let with_extras = extras.is_some();
+        if with_extras {
+            self.socket.presence_link().set_cursor_extras(extras);
+        }
+        let result = self
             .view
             .handle_event(name, &payload, &mut self.socket)
-            .await
-        {
+            .await;
+        if with_extras {
+            self.socket.presence_link().set_cursor_extras(None);
+        }
+        match result {
             Ok(()) => {
                 if V::NO_RENDER.contains(&name) {
                     // Nothing to re-render, but the handler may have pushed events.

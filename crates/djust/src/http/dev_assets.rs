@@ -12,7 +12,15 @@ use axum::response::{IntoResponse, Response};
 const ASSETS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets");
 
 /// The files of `/djust/djust.js`, in the order `DJUST_JS` concatenates them.
-const CLIENT_FILES: [&str; 4] = ["patch.js", "rendered.js", "client.js", "shared-text.js"];
+const CLIENT_FILES: [&str; 7] = [
+    "patch.js",
+    "rendered.js",
+    "offline.js",
+    "cursors.js",
+    "client.js",
+    "text-carets.js",
+    "shared-text.js",
+];
 
 /// `/djust/djust.js` in dev mode: the files on disk, else `embedded`.
 pub(super) fn script(embedded: &'static str) -> Response {

@@ -32,14 +32,18 @@ pub const YJS_PATH: &str = "/djust/yjs.js";
 const YJS_JS: &str = include_str!("../../assets/vendor/yjs.js");
 
 /// The client: the patcher (`window.DjustPatch`: morphing with focus kept), the rendered-tree
-/// model (`window.DjustRendered`), the runtime client that uses both, and the shared-text
-/// binding with its remote carets (inert on pages without a `dj-shared-text` field).
+/// model (`window.DjustRendered`), live cursor drawing and pointer reading
+/// (`window.DjustCursors`), the offline queue and connection state, the runtime client that
+/// uses them, and the shared-text binding with its remote carets (inert on pages without a
+/// `dj-shared-text` field).
 const DJUST_JS: &str = concat!(
     include_str!("../../assets/patch.js"),
     "\n",
     include_str!("../../assets/rendered.js"),
     "\n",
     include_str!("../../assets/offline.js"),
+    "\n",
+    include_str!("../../assets/cursors.js"),
     "\n",
     include_str!("../../assets/client.js"),
     "\n",

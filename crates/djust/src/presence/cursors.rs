@@ -83,6 +83,34 @@ impl Serialize for Cursors {
     }
 }
 
+/// What the client sends besides `x`/`y` in a cursor event's `_cursor` field (the reference
+/// client's pointer-based `dj-mousemove`): an anchor, or `hidden` when the pointer left the area.
+/// The runtime takes it out of the payload before the handler sees it and hands it to the
+/// handler's `update_cursor_position` (docs/protocol.md, *Cursor anchors*).
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CursorExtras {
+    /// The pointer left the cursor area (or the finger was lifted).
+    #[serde(default)]
+    pub(crate) hidden: bool,
+    /// Where the pointer is in the page's content.
+    #[serde(default)]
+    pub(crate) anchor: Option<djust_presence::CursorAnchor>,
+}
+
+impl CursorExtras {
+    /// The payload key the extras travel under.
+    pub(crate) const FIELD: &'static str = "_cursor";
+
+    /// Decodes the payload's `_cursor` value.
+    ///
+    /// # Errors
+    /// Not an object of that shape, or a bad anchor: the message says what to send.
+    pub(crate) fn decode(value: serde_json::Value) -> Result<Self, String> {
+        serde_json::from_value(value).map_err(|e| e.to_string())
+    }
+}
+
 /// A coordinate as an integer when it is one (the usual case: pixels), else as a float —
 /// the same rule as the engine's own cursor serialization, so `{{ cursor.x }}` prints `120`.
 pub(crate) struct Coord(pub(crate) f64);

@@ -15,7 +15,7 @@ use djust_presence::{ConnId, Presence, PresenceError, Subscription, UntrackReaso
 use parking_lot::Mutex;
 use serde_json::Value;
 
-use super::cursors::Cursors;
+use super::cursors::{CursorExtras, Cursors};
 use super::shared::PresenceList;
 use crate::socket::Socket;
 
@@ -31,6 +31,9 @@ struct LinkState {
     seq: u64,
     /// A subscription made by the view that the connection task has not taken yet.
     handover: Option<Subscription>,
+    /// The `_cursor` extras of the event being handled (anchor, hidden), for its
+    /// `update_cursor_position`.
+    cursor_extras: Option<CursorExtras>,
 }
 
 /// One connection's link to the presence engine (kept in its [`Socket`]).
@@ -71,6 +74,11 @@ impl PresenceLink {
             None
         };
         (state.handover.take(), own)
+    }
+
+    /// Sets (`Some`) or clears (`None`) the `_cursor` extras of the event about to be handled.
+    pub(crate) fn set_cursor_extras(&self, extras: Option<CursorExtras>) {
+        self.state.lock().cursor_extras = extras;
     }
 
     /// The client's heartbeat: keeps this connection's entries alive (and re-tracks them if
@@ -311,11 +319,17 @@ impl LivePresence {
         }
         state.seq += 1;
         let seq = state.seq;
+        let extras = state.cursor_extras.take().unwrap_or_default();
         drop(state);
-        self.link
-            .engine
-            .update_cursor(&key, self.link.conn, seq, x, y)
-            .map(|_| ())
+        let engine = &self.link.engine;
+        let conn = self.link.conn;
+        if extras.hidden {
+            engine.hide_cursor(&key, conn, seq).map(|_| ())
+        } else {
+            engine
+                .update_cursor_anchored(&key, conn, seq, (x, y), extras.anchor)
+                .map(|_| ())
+        }
     }
 
     pub(crate) fn cursors_except(

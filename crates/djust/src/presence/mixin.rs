@@ -132,7 +132,9 @@ pub trait PresenceMixin: Serialize {
 /// `impl LiveCursorMixin for MyView {}` on a view that implements [`PresenceMixin`].
 pub trait LiveCursorMixin: PresenceMixin {
     /// Moves this user's cursor; peers re-render (coalesced per tick). Positions are in pixels
-    /// relative to the element carrying `dj-mousemove`.
+    /// relative to the element carrying `dj-mousemove`. Called from an event whose payload had
+    /// `_cursor` (the reference client's pointer events), it also applies that: the anchor
+    /// travels with the cursor, and `hidden` hides the cursor for peers until the next move.
     ///
     /// # Errors
     /// `track_presence` was never called (or the connection was untracked).

@@ -68,7 +68,7 @@ mod shared;
 pub use cursors::Cursors;
 #[cfg(test)]
 pub(crate) use cursors::dom_id;
-pub(crate) use cursors::{Coord, DomIdBuf, dom_hash, parse_dom_id};
+pub(crate) use cursors::{Coord, CursorExtras, DomIdBuf, dom_hash, parse_dom_id};
 pub use djust_presence::{
     ConnId, Cursor, EventKind, Presence, PresenceConfig, PresenceError, PresenceEvent,
     PresenceRecord,

@@ -58,6 +58,10 @@ pub struct PresenceSettings {
     pub reconnect_grace: Duration,
     /// Largest meta accepted, in bytes of JSON (default 4096). Env `DJUST_PRESENCE_MAX_META_BYTES`.
     pub max_meta_bytes: usize,
+    /// At most this many cursors per presence key reach a page: above it, the most recently
+    /// moved ones (default 50; an older cursor comes back when it moves). Env
+    /// `DJUST_PRESENCE_CURSOR_LIMIT`.
+    pub cursor_limit: usize,
     /// Redis URL for the `redis` backend. Env `DJUST_REDIS_URL`.
     pub redis_url: Option<String>,
     /// Presence events waiting for one live view at most (default 1024). A view further behind
@@ -75,6 +79,7 @@ impl Default for PresenceSettings {
             timeout: engine.presence_timeout,
             reconnect_grace: engine.reconnect_grace,
             max_meta_bytes: engine.max_meta_bytes,
+            cursor_limit: engine.cursor_limit,
             redis_url: None,
             subscriber_queue: engine.subscriber_queue,
         }
@@ -97,13 +102,14 @@ impl PresenceSettings {
             reconnect_grace: self.reconnect_grace,
             max_meta_bytes: self.max_meta_bytes,
             subscriber_queue: self.subscriber_queue,
+            cursor_limit: self.cursor_limit,
             ..PresenceConfig::default()
         };
         config.validate().map_err(|e| {
             BuildError::Config(format!(
                 "presence settings (DJUST_PRESENCE_HEARTBEAT_INTERVAL, DJUST_PRESENCE_TIMEOUT, \
                  DJUST_PRESENCE_RECONNECT_GRACE, DJUST_PRESENCE_MAX_META_BYTES, \
-                 DJUST_PRESENCE_SUBSCRIBER_QUEUE): {e}"
+                 DJUST_PRESENCE_SUBSCRIBER_QUEUE, DJUST_PRESENCE_CURSOR_LIMIT): {e}"
             ))
         })?;
         if self.backend == PresenceBackendKind::Redis {

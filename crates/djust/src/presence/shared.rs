@@ -32,6 +32,7 @@ struct CursorEntry {
     meta: Arc<Meta>,
     x: f64,
     y: f64,
+    anchor: Option<Arc<djust_presence::CursorAnchor>>,
     value: Value,
 }
 
@@ -114,7 +115,7 @@ pub(crate) fn records_value(key: &str, records: &[PresenceRecord]) -> Value {
     djust_render::SharedList::new_value(items)
 }
 
-/// `user_id → {x, y, meta, dom_id}` of `key`'s cursors as a shared template value.
+/// `user_id → {x, y, meta, dom_id, anchor}` of `key`'s cursors as a shared template value.
 pub(crate) fn cursors_value(key: &str, cursors: &[(Arc<str>, Cursor)]) -> Value {
     let mut guard = CURSORS.lock();
     let (count, cache) = &mut *guard;
@@ -130,6 +131,7 @@ pub(crate) fn cursors_value(key: &str, cursors: &[(Arc<str>, Cursor)]) -> Value 
                 && Arc::ptr_eq(&e.meta, c.meta_arc())
                 && e.x.to_bits() == c.x().to_bits()
                 && e.y.to_bits() == c.y().to_bits()
+                && e.anchor.as_deref() == c.anchor().map(|a| &**a)
             {
                 return (id.clone(), e.value.clone());
             }
@@ -138,11 +140,15 @@ pub(crate) fn cursors_value(key: &str, cursors: &[(Arc<str>, Cursor)]) -> Value 
             map.insert("y".into(), json_of(&Coord(c.y())));
             map.insert("meta".into(), serde_json::Value::Object(c.meta().clone()));
             map.insert("dom_id".into(), dom_id(id).into());
+            // The anchor as compact JSON for `dj-cursor-anchor="{{ cursor.anchor }}"` ("" without).
+            let anchor = c.anchor().map(|a| a.to_json()).unwrap_or_default();
+            map.insert("anchor".into(), anchor.into());
             let value = djust_render::map_to_value_fingerprinted(&map);
             let entry = CursorEntry {
                 meta: c.meta_arc().clone(),
                 x: c.x(),
                 y: c.y(),
+                anchor: c.anchor().cloned(),
                 value: value.clone(),
             };
             if users.insert(id.clone(), entry).is_none() {

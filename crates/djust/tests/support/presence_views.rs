@@ -14,7 +14,7 @@ use super::views::auth_from_header;
 
 pub const ROOM_HTML: &str = r#"<p id="count">{{ presence_count }}</p>
 <ul>{% for p in presences %}<li data-id="{{ p.id }}">{{ p.name }}{% if p.typing %} typing{% endif %}</li>{% endfor %}</ul>
-{% for user_id, cursor in cursors.items %}<b class="cursor" data-user="{{ user_id }}" dj-cursor="{{ cursor.dom_id }}" style="left: {{ cursor.x }}px; top: {{ cursor.y }}px;">{{ cursor.meta.name }}@{{ cursor.x }},{{ cursor.y }}</b>{% endfor %}
+{% for user_id, cursor in cursors.items %}<b class="cursor" data-user="{{ user_id }}" dj-cursor="{{ cursor.dom_id }}" dj-cursor-anchor="{{ cursor.anchor }}" style="left: {{ cursor.x }}px; top: {{ cursor.y }}px;">{{ cursor.meta.name }}@{{ cursor.x }},{{ cursor.y }}</b>{% endfor %}
 <i id="me">{{ my_name }}</i>"#;
 
 /// Renders per presence user id (tests use distinct ids, so parallel tests don't mix).

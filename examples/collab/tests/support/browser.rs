@@ -101,15 +101,26 @@ pub fn lists_exactly(names: &[&str]) -> String {
     )
 }
 
-/// The remote cursor of public id `uid`: `{left, top, name, fill, bg}`, or null.
+/// JS: the position a cursor element is drawn at, in px of its area (the server-rendered
+/// left/top plus the translate the cursor animation adds).
+pub const DRAWN: &str =
+    "function drawn(c) { const m = new DOMMatrix(getComputedStyle(c).transform);
+     return { x: parseFloat(c.style.left) + m.m41, y: parseFloat(c.style.top) + m.m42 }; }";
+
+/// The remote cursor of public id `uid`: `{left, top, name, fill, bg}` (`left`/`top` where it is
+/// drawn, rounded), or null.
 pub async fn cursor(page: &Page, uid: &str) -> R<Value> {
     page.eval_with(
-        "const c = document.querySelector(`.cursor[data-uid=\"${arguments[0]}\"]`);
+        &format!(
+            "{DRAWN}
+         const c = document.querySelector(`.cursor[data-uid=\"${{arguments[0]}}\"]`);
          if (!c) return null;
          const label = c.querySelector('.cursor-name');
-         return { left: parseInt(c.style.left, 10), top: parseInt(c.style.top, 10),
+         const at = drawn(c);
+         return {{ left: Math.round(at.x), top: Math.round(at.y),
                   name: label.textContent.trim(), fill: c.querySelector('svg').getAttribute('fill'),
-                  bg: label.style.background };",
+                  bg: label.style.background }};"
+        ),
         vec![json!(uid)],
     )
     .await

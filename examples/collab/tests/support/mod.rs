@@ -121,6 +121,13 @@ pub async fn start() -> TestApp {
     serve(presence, Some(sweeper), None).await
 }
 
+/// Starts the app with a presence engine built from `config` (real clock, sweeper).
+pub async fn start_config(config: PresenceConfig) -> TestApp {
+    let presence = Presence::new(config).expect("presence engine");
+    let sweeper = presence.spawn_sweeper().expect("sweeper");
+    serve(presence, Some(sweeper), None).await
+}
+
 /// Starts the app with a presence engine on a [`ManualClock`] and no sweeper: the test moves
 /// time and calls `presence.sweep()` itself.
 pub async fn start_manual() -> TestApp {

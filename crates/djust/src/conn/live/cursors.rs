@@ -9,6 +9,9 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
+
+use djust_presence::CursorAnchor;
 
 use crate::protocol::CursorMove;
 
@@ -48,17 +51,33 @@ pub(crate) struct CursorState {
 struct Moved {
     x: f64,
     y: f64,
+    anchor: Option<Arc<CursorAnchor>>,
     fresh: bool,
 }
 
 impl CursorState {
     /// Records a peer's move. Returns false when the client has no element for that cursor:
     /// the caller must render instead.
-    pub(crate) fn moved(&mut self, cursor: u64, x: f64, y: f64) -> bool {
+    pub(crate) fn moved(
+        &mut self,
+        cursor: u64,
+        x: f64,
+        y: f64,
+        anchor: Option<&Arc<CursorAnchor>>,
+    ) -> bool {
         if !self.shown.contains(&cursor) {
             return false;
         }
-        let prev = self.moved.insert(cursor, Moved { x, y, fresh: true });
+        let anchor = anchor.cloned();
+        let prev = self.moved.insert(
+            cursor,
+            Moved {
+                x,
+                y,
+                anchor,
+                fresh: true,
+            },
+        );
         if !prev.is_some_and(|p| p.fresh) {
             self.fresh.push(cursor);
         }
@@ -75,6 +94,7 @@ impl CursorState {
                     hash,
                     x: m.x,
                     y: m.y,
+                    anchor: m.anchor.clone(),
                 });
             }
         }
@@ -96,6 +116,7 @@ impl CursorState {
                 hash,
                 x: m.x,
                 y: m.y,
+                anchor: m.anchor,
             })
             .collect()
     }
@@ -111,6 +132,7 @@ mod tests {
             hash: dom_hash(user),
             x,
             y,
+            anchor: None,
         }
     }
 
@@ -118,21 +140,24 @@ mod tests {
     fn only_shown_cursors_take_the_fast_path_and_a_render_resends_the_moved_ones() {
         let mut state = CursorState::default();
         let (alice, bob) = (dom_hash("1"), dom_hash("2"));
-        assert!(!state.moved(alice, 1.0, 1.0), "nothing shown yet");
+        assert!(!state.moved(alice, 1.0, 1.0, None), "nothing shown yet");
         assert!(state.rendered(&[alice]).is_empty());
-        assert!(state.moved(alice, 5.0, 6.0));
-        assert!(state.moved(alice, 7.0, 8.0));
-        assert!(!state.moved(bob, 1.0, 1.0), "bob has no element: render");
+        assert!(state.moved(alice, 5.0, 6.0, None));
+        assert!(state.moved(alice, 7.0, 8.0, None));
+        assert!(
+            !state.moved(bob, 1.0, 1.0, None),
+            "bob has no element: render"
+        );
         assert_eq!(state.take_fresh(), vec![move_of("1", 7.0, 8.0)]);
         assert!(state.take_fresh().is_empty(), "sent once");
         // The next render resends alice's fast-path position: the server's tree still has 0px.
         assert_eq!(state.rendered(&[alice, bob]), vec![move_of("1", 7.0, 8.0)]);
-        assert!(state.moved(bob, 3.0, 4.0), "bob is shown now");
+        assert!(state.moved(bob, 3.0, 4.0, None), "bob is shown now");
         assert_eq!(state.take_fresh(), vec![move_of("2", 3.0, 4.0)]);
         // Several moves in one tick: one entry each, in first-move order, latest position.
-        assert!(state.moved(alice, 9.0, 9.0));
-        assert!(state.moved(bob, 5.0, 5.0));
-        assert!(state.moved(alice, 10.0, 11.0));
+        assert!(state.moved(alice, 9.0, 9.0, None));
+        assert!(state.moved(bob, 5.0, 5.0, None));
+        assert!(state.moved(alice, 10.0, 11.0, None));
         assert_eq!(
             state.take_fresh(),
             vec![move_of("1", 10.0, 11.0), move_of("2", 5.0, 5.0)]

@@ -91,9 +91,12 @@ impl<V: LiveView, T: Transport> Live<V, T> {
             // The own cursor is never on the own page (`get_cursors` leaves it out); another
             // user's shown cursor only needs the fast path.
             if is_own(user_id)
-                || self
-                    .cursors
-                    .moved(crate::presence::dom_hash(user_id), cursor.x(), cursor.y())
+                || self.cursors.moved(
+                    crate::presence::dom_hash(user_id),
+                    cursor.x(),
+                    cursor.y(),
+                    cursor.anchor(),
+                )
             {
                 return false;
             }
