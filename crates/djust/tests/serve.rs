@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use axum::extract::ConnectInfo;
 use axum::routing::get;
 use djust::{
-    CloseReason, Context, Djust, DjustConfig, DjustHandle, LiveView, MountRequest, ServeOptions, Server, Socket,
-    ViewError,
+    CloseReason, Context, Djust, DjustConfig, DjustHandle, LiveView, MountRequest, ServeOptions,
+    Server, Socket, ViewError,
 };
 use futures_util::StreamExt;
 use support::{FRAME_WAIT, Ws};
@@ -276,11 +276,15 @@ async fn a_slowloris_request_and_a_silent_socket_are_closed_after_the_header_tim
 #[tokio::test]
 async fn a_frame_far_over_the_limit_gets_its_error_and_1009_with_the_default_read_buffer() {
     let config = DjustConfig::default().with_max_frame_bytes(4096);
-    assert!(config.ws_read_buffer <= 4096, "the default read buffer is small");
+    assert!(
+        config.ws_read_buffer <= 4096,
+        "the default read buffer is small"
+    );
     let server = start_with(ServeOptions::default(), config).await;
     for size in [20_000, 300_000] {
         let (mut ws, _) = Ws::mounted(server.addr, "/s", "").await;
-        let big = serde_json::json!({"t": "event", "name": "x", "payload": {"v": "y".repeat(size)}});
+        let big =
+            serde_json::json!({"t": "event", "name": "x", "payload": {"v": "y".repeat(size)}});
         ws.send(big).await;
         let err = ws.recv().await;
         assert_eq!(err["code"], "frame_too_large", "{size} bytes: {err}");

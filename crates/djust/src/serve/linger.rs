@@ -164,7 +164,11 @@ mod tests {
         };
         let ((), (r, got)) = tokio::join!(send, recv);
         server.await.unwrap();
-        assert_eq!(r, Ok(16), "the client must see the reply then EOF, not a reset");
+        assert_eq!(
+            r,
+            Ok(16),
+            "the client must see the reply then EOF, not a reset"
+        );
         assert_eq!(got, b"refused: too big");
     }
 }
