@@ -6,8 +6,10 @@
 //! the 1009 Close the server just sent about an oversized frame the client is still writing.
 //! So a dropped connection first sends FIN after everything written (`shutdown(Write)`), then
 //! reads and discards the client's input until it closes too, for at most [`LINGER`] and
-//! [`DRAIN_LIMIT`] bytes, as HTTP servers do. This is what lets the WebSocket read buffer be
-//! small (`ws_read_buffer`): refusing a frame no longer depends on having read all of it.
+//! [`DRAIN_LIMIT`] bytes, as HTTP servers do, so that refusing a frame does not depend on the
+//! WebSocket read buffer (`ws_read_buffer`) having taken all of it. The reset itself is tested
+//! here at the TCP level; `tests/serve.rs`' oversized-frame test also passes without it on
+//! loopback, so it guards the 2 KiB default, not this module.
 //!
 //! Bounded: at most [`MAX_LINGERING`] sockets linger at once; beyond that a socket is closed at
 //! once (a flood of connections that never close cannot pile up tasks).
