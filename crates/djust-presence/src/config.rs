@@ -48,10 +48,17 @@ pub struct PresenceConfig {
     /// stopped reading costs bounded memory. Default 1024.
     pub subscriber_queue: usize,
     /// At most this many cursors per key are listed for live views
-    /// ([`Presence::cursors_shared`](crate::Presence::cursors_shared)): above it, only the most
-    /// recently moved ones; an older cursor comes back when it moves. Keeps a 1000-user room
-    /// drawable in a browser. Default 50.
+    /// ([`Presence::cursors_shared`](crate::Presence::cursors_shared)): above it, the listed
+    /// ones keep their places while they move (see [`cursor_linger`](Self::cursor_linger)),
+    /// and a place goes to the most recently moved unlisted cursor when a listed one stops or
+    /// leaves. Keeps a 1000-user room drawable in a browser. Default 200.
     pub cursor_limit: usize,
+    /// Above [`cursor_limit`](Self::cursor_limit), a listed cursor keeps its place while it
+    /// moved within this long before the key's latest move; only then can an unlisted cursor
+    /// take it. Without it, in a room where more than `cursor_limit` users move, the listing
+    /// would change on every move and every viewer would re-render on every tick. Zero gives
+    /// each move to the most recent mover (no stickiness). Default 1 s.
+    pub cursor_linger: Duration,
 }
 
 impl Default for PresenceConfig {
@@ -65,7 +72,8 @@ impl Default for PresenceConfig {
             expired_retention: Duration::from_secs(300),
             max_expired: 10_000,
             subscriber_queue: 1024,
-            cursor_limit: 50,
+            cursor_limit: 200,
+            cursor_linger: Duration::from_secs(1),
         }
     }
 }
@@ -119,7 +127,7 @@ mod tests {
         assert_eq!(c.presence_timeout, Duration::from_secs(60));
         assert_eq!(c.reconnect_grace, Duration::from_secs(5));
         assert_eq!(c.max_meta_bytes, 4096);
-        assert_eq!(c.cursor_limit, 50);
+        assert_eq!(c.cursor_limit, 200);
         assert_eq!(c.validate(), Ok(()));
         let no_cursors = PresenceConfig {
             cursor_limit: 0,

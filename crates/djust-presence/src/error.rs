@@ -178,7 +178,7 @@ pub enum ConfigError {
     #[error("subscriber_queue must be greater than zero (1024 is the default)")]
     ZeroSubscriberQueue,
     /// `cursor_limit` is zero, which would show no cursor at all.
-    #[error("cursor_limit must be greater than zero (50 is the default)")]
+    #[error("cursor_limit must be greater than zero (200 is the default)")]
     ZeroCursorLimit,
 }
 

@@ -334,11 +334,10 @@ impl Presence {
     /// [`cursor_limit`](PresenceConfig::cursor_limit) cursors only the most recently moved ones
     /// are in it (what live views render); [`Presence::cursors`] has them all.
     pub fn cursors_shared(&self, key: &str) -> crate::record::SharedCursors {
-        let limit = self.config().cursor_limit;
         self.lock()
             .state
             .key(key)
-            .map_or_else(|| Arc::from(Vec::new()), |ks| ks.cursors_shared(limit))
+            .map_or_else(|| Arc::from(Vec::new()), |ks| ks.cursors_shared())
     }
 
     /// How many users are present on `key` (users, not connections).

@@ -121,6 +121,9 @@ pub struct Cursor {
     anchor: Option<Arc<CursorAnchor>>,
     /// The key's move counter when this position was set: higher is more recent.
     active: u64,
+    /// In a move event: the cursor is not in the key's listing for live views (above
+    /// `cursor_limit`), so no page shows it.
+    culled: bool,
 }
 
 impl PartialEq for Cursor {
@@ -143,7 +146,22 @@ impl Cursor {
             meta,
             anchor: None,
             active: 0,
+            culled: false,
         }
+    }
+
+    pub(crate) fn with_culled(mut self, culled: bool) -> Self {
+        self.culled = culled;
+        self
+    }
+
+    /// In a [`CursorMoved`](crate::EventKind::CursorMoved) event: whether the moved cursor is
+    /// left out of the key's listing for live views
+    /// ([`Presence::cursors_shared`](crate::Presence::cursors_shared), above
+    /// [`cursor_limit`](crate::PresenceConfig::cursor_limit)). No page shows it, so a live view
+    /// need not re-render for this move. Always false in listings.
+    pub fn is_culled(&self) -> bool {
+        self.culled
     }
 
     pub(crate) fn with_anchor(mut self, anchor: Option<Arc<CursorAnchor>>, active: u64) -> Self {

@@ -7,6 +7,7 @@ mod common;
 use common::{conn, default_manual, drain, kinds, manual};
 use djust_presence::{ConnChange, CursorAnchor, EventKind, Presence, PresenceConfig};
 use serde_json::json;
+use std::time::Duration;
 
 const KEY: &str = "doc:1";
 
@@ -122,8 +123,10 @@ fn hidden_state_and_anchors_replicate() {
 
 #[test]
 fn above_the_cursor_limit_only_the_most_recently_moved_are_listed() {
+    // No linger: every move gives a place to the most recent mover.
     let (presence, _clock) = manual(PresenceConfig {
         cursor_limit: 3,
+        cursor_linger: Duration::ZERO,
         ..PresenceConfig::default()
     });
     for n in 1..=5u128 {
@@ -149,4 +152,70 @@ fn above_the_cursor_limit_only_the_most_recently_moved_are_listed() {
     // A hidden cursor frees its place.
     presence.hide_cursor(KEY, conn(5), 2).unwrap();
     assert_eq!(shared_users(&presence), ["u1", "u3", "u4"]);
+}
+
+/// The culled flag of every `CursorMoved` event in `events`, by user.
+fn culled_moves(events: &[std::sync::Arc<djust_presence::PresenceEvent>]) -> Vec<(String, bool)> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::CursorMoved { user_id, cursor } => {
+                Some((user_id.to_string(), cursor.is_culled()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn above_the_cursor_limit_listed_cursors_keep_their_places_while_they_move() {
+    let (presence, clock) = manual(PresenceConfig {
+        cursor_limit: 3,
+        cursor_linger: Duration::from_secs(1),
+        ..PresenceConfig::default()
+    });
+    for n in 1..=5u128 {
+        presence
+            .track(KEY, conn(n), &format!("u{n}"), json!({}))
+            .unwrap();
+    }
+    let mut peer = presence.subscribe(KEY);
+    let mut seq = 0;
+    let mut round = |presence: &Presence, who: &[u128]| {
+        seq += 1;
+        for &n in who {
+            clock.advance(Duration::from_millis(10));
+            presence
+                .update_cursor(KEY, conn(n), seq, n as f64, seq as f64)
+                .unwrap();
+        }
+    };
+    // u1..u3 move first and take the three places.
+    round(&presence, &[1, 2, 3]);
+    assert_eq!(shared_users(&presence), ["u1", "u2", "u3"]);
+    drain(&mut peer);
+    // Then all five move, round after round (a storm): the listing does not change, and the
+    // moves of u4 and u5 say that no page shows them (so no live view re-renders for them).
+    for _ in 0..20 {
+        round(&presence, &[1, 2, 3, 4, 5]);
+        assert_eq!(shared_users(&presence), ["u1", "u2", "u3"]);
+    }
+    let flags = culled_moves(&drain(&mut peer));
+    assert_eq!(flags.len(), 100);
+    for (user, culled) in flags {
+        assert_eq!(culled, user == "u4" || user == "u5", "{user}");
+    }
+    // u2 stops; once it has not moved for the linger, the next mover not listed takes its
+    // place (the listed movers keep theirs).
+    for _ in 0..101 {
+        round(&presence, &[1, 3]);
+    }
+    round(&presence, &[5]);
+    let flags = culled_moves(&drain(&mut peer));
+    assert_eq!(flags.last(), Some(&("u5".to_owned(), false)));
+    assert_eq!(shared_users(&presence), ["u1", "u3", "u5"]);
+    // Below the limit again (u5 hides): everyone left is listed.
+    presence.hide_cursor(KEY, conn(5), 1000).unwrap();
+    presence.hide_cursor(KEY, conn(4), 1000).unwrap();
+    assert_eq!(shared_users(&presence), ["u1", "u2", "u3"]);
 }

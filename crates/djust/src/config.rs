@@ -353,6 +353,9 @@ impl DjustConfig {
         if let Some(v) = parse(lookup, "DJUST_PRESENCE_CURSOR_LIMIT")? {
             self.presence.cursor_limit = v;
         }
+        if let Some(v) = env::duration(lookup, env::CURSOR_LINGER)? {
+            self.presence.cursor_linger = v;
+        }
         if let Some(v) = lookup("DJUST_REDIS_URL") {
             self.presence.redis_url = Some(v);
         }

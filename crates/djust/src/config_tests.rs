@@ -75,9 +75,11 @@ fn presence_settings_come_from_the_spec_named_variables() {
         ("DJUST_PRESENCE_TIMEOUT", "25.5"),
         ("DJUST_PRESENCE_RECONNECT_GRACE", "2"),
         ("DJUST_PRESENCE_CURSOR_LIMIT", "7"),
+        ("DJUST_PRESENCE_CURSOR_LINGER_MS", "250"),
     ]))
     .unwrap();
     assert_eq!(cfg.presence.cursor_limit, 7);
+    assert_eq!(cfg.presence.cursor_linger, Duration::from_millis(250));
     assert_eq!(cfg.presence.backend, PresenceBackendKind::Memory);
     assert_eq!(cfg.heartbeat_interval, Duration::from_secs(10));
     assert_eq!(cfg.presence.timeout, Duration::from_millis(25_500));
@@ -90,6 +92,7 @@ fn presence_settings_come_from_the_spec_named_variables() {
     let engine = cfg.presence.engine_config(cfg.heartbeat_interval).unwrap();
     assert_eq!(engine.presence_timeout, Duration::from_millis(25_500));
     assert_eq!(engine.cursor_limit, 7);
+    assert_eq!(engine.cursor_linger, Duration::from_millis(250));
 }
 
 #[test]

@@ -27,6 +27,8 @@ pub(crate) const PRESENCE_TIMEOUT: &[&str] = &["DJUST_PRESENCE_TIMEOUT"];
 pub(crate) const RECONNECT_GRACE: &[&str] = &["DJUST_PRESENCE_RECONNECT_GRACE"];
 /// The send deadline of a server frame.
 pub(crate) const SEND_TIMEOUT: &[&str] = &["DJUST_SEND_TIMEOUT"];
+/// How long a listed cursor keeps its place above the cursor limit.
+pub(crate) const CURSOR_LINGER: &[&str] = &["DJUST_PRESENCE_CURSOR_LINGER"];
 
 const DURATIONS: &[&[&str]] = &[
     TICK,
@@ -35,6 +37,7 @@ const DURATIONS: &[&[&str]] = &[
     PRESENCE_TIMEOUT,
     RECONNECT_GRACE,
     SEND_TIMEOUT,
+    CURSOR_LINGER,
 ];
 
 /// Every other `DJUST_*` variable something in djust reads: the runtime's settings, and the test

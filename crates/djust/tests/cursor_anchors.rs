@@ -5,63 +5,10 @@
 
 mod support;
 
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use djust::presence::{Presence, PresenceConfig};
-use djust_presence::ManualClock;
-use serde_json::{Value, json};
-use support::presence_views::presence_router;
-use support::{Ws, serve, test_config};
-
-const QUIET: Duration = Duration::from_millis(300);
-
-async fn start(cursor_limit: usize) -> (SocketAddr, Presence) {
-    let clock = ManualClock::new(djust_presence::Timestamp::from_millis(1_700_000_000_000));
-    let engine = Presence::builder()
-        .config(PresenceConfig {
-            cursor_limit,
-            ..PresenceConfig::default()
-        })
-        .clock(Arc::new(clock))
-        .build()
-        .expect("engine");
-    let addr = serve(presence_router(test_config(), engine.clone())).await;
-    (addr, engine)
-}
-
-async fn join(addr: SocketAddr, user: &str) -> Ws {
-    let mut ws = Ws::connect_with(addr, &[("x-test-user", user)])
-        .await
-        .expect("connect");
-    ws.mount("/room/1", "").await;
-    ws
-}
-
-async fn html(ws: &mut Ws) -> String {
-    ws.send(json!({"t": "resync"})).await;
-    loop {
-        let frame = ws.recv().await;
-        if frame["t"] == "render" {
-            return djust_render::full_html(&frame).expect("html");
-        }
-    }
-}
-
-/// Drains what arrives within [`QUIET`].
-async fn drain(ws: &mut Ws) -> Vec<Value> {
-    let mut out = Vec::new();
-    while let Some(f) = ws.try_recv(QUIET).await {
-        out.push(f);
-    }
-    out
-}
-
-async fn cursor_move(ws: &mut Ws, payload: Value) {
-    ws.send(json!({"t": "event", "ref": 5, "name": "cursor_move", "payload": payload, "coalesce": true}))
-        .await;
-}
+use serde_json::json;
+use support::cursor_room::{cursor_move, drain, html, join, start};
 
 #[tokio::test]
 async fn an_anchor_travels_in_the_rendered_map_and_on_the_fast_path() {

@@ -352,8 +352,10 @@ async fn touch_shows_a_cursor_and_lifting_hides_it(browser: &djust_testkit::Brow
 }
 
 async fn at_most_cursor_limit_cursors_on_a_page(browser: &djust_testkit::Browser) -> R {
+    // No linger: each move gives a place to the most recent mover (docs/presence.md).
     let app = start_config(PresenceConfig {
         cursor_limit: 3,
+        cursor_linger: Duration::ZERO,
         ..PresenceConfig::default()
     })
     .await;

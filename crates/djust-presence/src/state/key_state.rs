@@ -5,8 +5,8 @@
 //! `joined_at`, meta with the greatest stamp), so two processes holding the same entries show the same
 //! record whatever order the entries arrived in.
 
-use std::cell::OnceCell;
-use std::collections::{BTreeSet, HashMap};
+use std::cell::{OnceCell, RefCell};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -93,6 +93,8 @@ struct CursorPos {
     hidden: bool,
     /// The key's move counter at this move (recency, for the cursor limit).
     active: u64,
+    /// When this move was applied (ms): a listed cursor lingers on this (the cursor limit).
+    at: u64,
 }
 
 /// One cursor update as [`KeyState::move_cursor`] applies it.
@@ -103,6 +105,16 @@ pub(crate) struct CursorUpdate<'a> {
     pub(crate) y: f64,
     pub(crate) anchor: &'a Option<Arc<CursorAnchor>>,
     pub(crate) hidden: bool,
+    /// When the update is applied.
+    pub(crate) now: Timestamp,
+}
+
+/// How many cursors a key lists for live views, and how long a listed one keeps its place
+/// ([`PresenceConfig::cursor_limit`](crate::PresenceConfig::cursor_limit) and `cursor_linger`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CursorCap {
+    pub(crate) limit: usize,
+    pub(crate) linger_ms: u64,
 }
 
 /// A user's record before a change, to diff against afterwards.
@@ -125,10 +137,18 @@ pub(crate) struct KeyState {
     cursor_cache: OnceCell<SharedCursors>,
     /// Counts applied cursor moves: each visible cursor remembers the count of its last move.
     moves: u64,
+    /// When the latest move was applied (ms).
+    last_move_at: u64,
+    cap: CursorCap,
+    /// The users whose cursors the last listing held (all of them while the key has no more
+    /// cursors than the limit). Above the limit, a listed cursor keeps its place while it
+    /// moves (`cursor_linger`), so a room where more users move than the limit allows does not
+    /// change its listing — and re-render every viewer — on every move.
+    listed: RefCell<HashSet<Arc<str>>>,
 }
 
 impl KeyState {
-    pub(crate) fn new(key: Arc<str>) -> Self {
+    pub(crate) fn new(key: Arc<str>, cap: CursorCap) -> Self {
         Self {
             key,
             conns: HashMap::new(),
@@ -137,6 +157,9 @@ impl KeyState {
             list_cache: OnceCell::new(),
             cursor_cache: OnceCell::new(),
             moves: 0,
+            last_move_at: 0,
+            cap,
+            listed: RefCell::new(HashSet::new()),
         }
     }
 
@@ -355,6 +378,7 @@ impl KeyState {
             y,
             anchor,
             hidden,
+            now,
         } = *update;
         // Moves change no record: the listing stays shared.
         self.cursor_cache = OnceCell::new();
@@ -370,6 +394,7 @@ impl KeyState {
         };
         let was_visible = user.cursor.as_ref().is_some_and(|c| !c.hidden);
         self.moves += 1;
+        self.last_move_at = self.last_move_at.max(now.as_millis());
         user.cursor = Some(CursorPos {
             x,
             y,
@@ -378,7 +403,9 @@ impl KeyState {
             anchor: anchor.clone(),
             hidden,
             active: self.moves,
+            at: now.as_millis(),
         });
+        let meta = user.meta.clone();
         let kind = if hidden {
             if !was_visible {
                 return Outcome::Applied;
@@ -387,10 +414,13 @@ impl KeyState {
                 user_id: entry.user.clone(),
             }
         } else {
+            let user_id = entry.user.clone();
+            let culled = !self.would_list(&user_id);
             EventKind::CursorMoved {
-                user_id: entry.user.clone(),
-                cursor: Cursor::new(x, y, user.meta.clone())
-                    .with_anchor(anchor.clone(), self.moves),
+                cursor: Cursor::new(x, y, meta)
+                    .with_anchor(anchor.clone(), self.moves)
+                    .with_culled(culled),
+                user_id,
             }
         };
         out.push(PresenceEvent {
@@ -417,24 +447,76 @@ impl KeyState {
             .clone()
     }
 
-    /// Every visible cursor in listing order — at most `limit`, the most recently moved ones —
+    /// Every visible cursor in listing order — at most `cursor_limit` (see [`Self::cull`]) —
     /// shared until the key changes or a cursor moves.
-    pub(crate) fn cursors_shared(&self, limit: usize) -> SharedCursors {
+    pub(crate) fn cursors_shared(&self) -> SharedCursors {
         self.cursor_cache
             .get_or_init(|| {
                 let mut all = self.cursors(None);
-                if all.len() > limit {
-                    // The `limit`-th most recent move: everything older is left out (moves
-                    // have distinct counts, so exactly `limit` remain).
-                    let mut active: Vec<u64> = all.iter().map(|(_, c)| c.last_active()).collect();
-                    let cut = active.len() - limit;
-                    let (_, nth, _) = active.select_nth_unstable(cut);
-                    let floor = *nth;
-                    all.retain(|(_, c)| c.last_active() >= floor);
-                }
+                self.cull(&mut all);
                 all.into()
             })
             .clone()
+    }
+
+    /// Above the limit, keeps the listed cursors that still move and fills the free places with
+    /// the most recently moved others (moves have distinct counts, so exactly `limit` remain).
+    fn cull(&self, all: &mut Vec<(Arc<str>, Cursor)>) {
+        let mut listed = self.listed.borrow_mut();
+        let limit = self.cap.limit;
+        if all.len() <= limit {
+            // Everyone is listed; remembered so that when the key goes above the limit, the
+            // cursors already on the pages keep their places.
+            listed.clear();
+            listed.extend(all.iter().map(|(id, _)| id.clone()));
+            return;
+        }
+        let mut chosen: HashSet<Arc<str>> = all
+            .iter()
+            .filter(|(id, _)| listed.contains(id) && !self.is_stale(id))
+            .map(|(id, _)| id.clone())
+            .collect();
+        let free = limit.saturating_sub(chosen.len());
+        let mut rest: Vec<(u64, &Arc<str>)> = all
+            .iter()
+            .filter(|(id, _)| !chosen.contains(id))
+            .map(|(id, c)| (c.last_active(), id))
+            .collect();
+        if rest.len() > free && free > 0 {
+            rest.select_nth_unstable_by(free - 1, |a, b| b.0.cmp(&a.0));
+        }
+        rest.truncate(free);
+        chosen.extend(rest.into_iter().map(|(_, id)| id.clone()));
+        all.retain(|(id, _)| chosen.contains(id));
+        *listed = chosen;
+    }
+
+    /// Whether the next listing would hold `user`'s cursor (which just moved): when it is listed
+    /// already, a place is free (as of the last listing), or a listed cursor stopped moving.
+    fn would_list(&self, user: &str) -> bool {
+        let listed = self.listed.borrow();
+        if listed.contains(user) || listed.len() < self.cap.limit {
+            return true;
+        }
+        listed.iter().any(|id| self.is_stale(id))
+    }
+
+    /// A listed cursor may give its place: it is hidden or gone, or has not moved for
+    /// `cursor_linger` before the key's latest move (with no linger: it is not the latest move).
+    fn is_stale(&self, user: &str) -> bool {
+        let Some(c) = self
+            .users
+            .get(user)
+            .and_then(|u| u.cursor.as_ref())
+            .filter(|c| !c.hidden)
+        else {
+            return true;
+        };
+        if self.cap.linger_ms == 0 {
+            c.active < self.moves
+        } else {
+            c.at.saturating_add(self.cap.linger_ms) < self.last_move_at
+        }
     }
 
     pub(crate) fn count(&self) -> usize {

@@ -81,6 +81,7 @@ pub(crate) struct State {
     /// `(grace end, conn, key)` of every pending entry, local or remote.
     graces: BTreeSet<(Timestamp, ConnId, Arc<str>)>,
     tombs: Tombstones,
+    cursor_cap: key_state::CursorCap,
 }
 
 impl State {
@@ -89,6 +90,10 @@ impl State {
             local,
             timeout: config.presence_timeout,
             grace: config.reconnect_grace,
+            cursor_cap: key_state::CursorCap {
+                limit: config.cursor_limit,
+                linger_ms: duration_millis(config.cursor_linger),
+            },
             keys: HashMap::new(),
             conns: HashMap::new(),
             timeouts: BTreeSet::new(),
@@ -121,7 +126,7 @@ impl State {
                 let ks = self
                     .keys
                     .entry(key.clone())
-                    .or_insert_with(|| KeyState::new(key.clone()));
+                    .or_insert_with(|| KeyState::new(key.clone(), self.cursor_cap));
                 let entry = NewEntry {
                     conn: *conn,
                     node: *node,
@@ -188,6 +193,7 @@ impl State {
                         y: *y,
                         anchor,
                         hidden: *hidden,
+                        now,
                     };
                     ks.move_cursor(&update, out)
                 }

@@ -58,10 +58,16 @@ pub struct PresenceSettings {
     pub reconnect_grace: Duration,
     /// Largest meta accepted, in bytes of JSON (default 4096). Env `DJUST_PRESENCE_MAX_META_BYTES`.
     pub max_meta_bytes: usize,
-    /// At most this many cursors per presence key reach a page: above it, the most recently
-    /// moved ones (default 50; an older cursor comes back when it moves). Env
+    /// At most this many cursors per presence key reach a page (default 200). Above it, the
+    /// cursors on the page keep their places while they move (see `cursor_linger`); a place
+    /// goes to the most recently moved other cursor when one stops, hides or leaves. Env
     /// `DJUST_PRESENCE_CURSOR_LIMIT`.
     pub cursor_limit: usize,
+    /// Above `cursor_limit`, a cursor on the page keeps its place while it moved within this
+    /// long before the key's latest move (default 1 s; zero: every move goes to the most recent
+    /// mover, and in a room where more users move than the limit allows every viewer re-renders
+    /// on every tick). Env `DJUST_PRESENCE_CURSOR_LINGER` (seconds) or `_MS`.
+    pub cursor_linger: Duration,
     /// Redis URL for the `redis` backend. Env `DJUST_REDIS_URL`.
     pub redis_url: Option<String>,
     /// Presence events waiting for one live view at most (default 1024). A view further behind
@@ -80,6 +86,7 @@ impl Default for PresenceSettings {
             reconnect_grace: engine.reconnect_grace,
             max_meta_bytes: engine.max_meta_bytes,
             cursor_limit: engine.cursor_limit,
+            cursor_linger: engine.cursor_linger,
             redis_url: None,
             subscriber_queue: engine.subscriber_queue,
         }
@@ -103,6 +110,7 @@ impl PresenceSettings {
             max_meta_bytes: self.max_meta_bytes,
             subscriber_queue: self.subscriber_queue,
             cursor_limit: self.cursor_limit,
+            cursor_linger: self.cursor_linger,
             ..PresenceConfig::default()
         };
         config.validate().map_err(|e| {

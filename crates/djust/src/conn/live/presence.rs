@@ -88,9 +88,11 @@ impl<V: LiveView, T: Transport> Live<V, T> {
         let own = self.own_user.clone();
         let is_own = |id: &str| own.as_deref() == Some(id);
         if let EventKind::CursorMoved { user_id, cursor } = &event.kind {
-            // The own cursor is never on the own page (`get_cursors` leaves it out); another
-            // user's shown cursor only needs the fast path.
+            // The own cursor is never on the own page (`get_cursors` leaves it out); a culled
+            // one (above the cursor limit) is on no page; another user's shown cursor only
+            // needs the fast path.
             if is_own(user_id)
+                || cursor.is_culled()
                 || self.cursors.moved(
                     crate::presence::dom_hash(user_id),
                     cursor.x(),
