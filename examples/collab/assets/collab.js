@@ -14,6 +14,12 @@
  *   the textarea (`.save-state`): "Saved", "Saving…", "Offline — your changes are kept and will be
  *   sent", or the server's refusal (`djust:text-error`).
  *
+ * - Remembers, in cookies the editor reads on its next mount (views/remembered.rs), that this
+ *   person went invisible (`collab_invisible=<uid>`, 30 days, removed when they become
+ *   visible) and the colour they show in this document (`collab_color_<doc>=<uid>.<rrggbb>`,
+ *   a session cookie), from the container's data-uid/-doc/-color/-invisible attributes: a
+ *   reconnect or a reload comes back invisible, and in the same colour where it is free.
+ *
  * User data is only ever assigned to `textarea.value`; markup with names (list, cursors,
  * flash messages) is rendered by the server's autoescaping templates.
  */
@@ -22,6 +28,19 @@
 
   const TYPING_IDLE_MS = 1500;
   const DEFAULT_DEBOUNCE_MS = 300;
+  const INVISIBLE_DAYS = 30;
+
+  /** Sets (or, with `value` null, removes) a cookie the server reads on the WebSocket upgrade. */
+  function setCookie(name, value, maxAgeSeconds) {
+    const age = value === null ? "; max-age=0" : maxAgeSeconds ? "; max-age=" + maxAgeSeconds : "";
+    document.cookie = name + "=" + (value === null ? "" : value) + "; path=/; samesite=lax" + age;
+  }
+
+  /** The value of cookie `name`, or null. */
+  function getCookie(name) {
+    const found = document.cookie.split("; ").find((c) => c.startsWith(name + "="));
+    return found ? found.slice(name.length + 1) : null;
+  }
 
   /**
    * Where `offset` in `before` lands in `after`: offsets in the common prefix stay, offsets in
@@ -71,6 +90,7 @@
   /** @type {DjustHook} */
   const Editor = {
     mounted() {
+      this.remember();
       this.watchSaveState();
       this.lastInput = 0;
       this.typing = false;
@@ -87,6 +107,25 @@
         this.stopTyping();
       });
       this.handleEvent("content_changed", (payload) => this.onContentChanged(payload));
+    },
+
+    /** Writes what the next mount should know (see the file's header) from the container. */
+    remember() {
+      const d = this.el.dataset;
+      if (!d.uid || !/^[a-z0-9]+$/.test(d.uid)) return;
+      if (d.invisible === "true") {
+        setCookie("collab_invisible", d.uid, INVISIBLE_DAYS * 86400);
+        return; // the colour shown is the one from before: keep it
+      }
+      if (getCookie("collab_invisible") === d.uid) setCookie("collab_invisible", null);
+      const color = /^#([0-9a-fA-F]{6})$/.exec(d.color || "");
+      if (color && /^[0-9]+$/.test(d.doc || "")) {
+        setCookie("collab_color_" + d.doc, d.uid + "." + color[1].toLowerCase(), 0);
+      }
+    },
+
+    updated() {
+      this.remember();
     },
 
     textarea() {
@@ -154,6 +193,7 @@
     reconnected() {
       // A reconnect mounts a fresh view with fresh presence meta: not typing.
       this.typing = false;
+      this.remember();
     },
 
     destroyed() {

@@ -29,12 +29,23 @@ pub async fn connected(page: &Page) -> R {
 
 /// A new context (own cookies) logged in as `name` (or a guest for `None`), showing `path`.
 pub async fn open_as(browser: &Browser, app: &TestApp, name: Option<&str>, path: &str) -> R<Page> {
+    open_at(browser, app.addr, name, path).await
+}
+
+/// [`open_as`] on the server at `addr` (e.g. a `collab` process).
+pub async fn open_at(
+    browser: &Browser,
+    addr: std::net::SocketAddr,
+    name: Option<&str>,
+    path: &str,
+) -> R<Page> {
+    let url = |p: &str| format!("http://{addr}{p}");
     let page = browser.new_context().await?;
     match name {
         Some(name) => {
             // The login form, filled in and submitted as a person would (a POST from this
             // site); it redirects to `path`.
-            page.goto(&app.url(&format!("/login?next={}", encode(path))))
+            page.goto(&url(&format!("/login?next={}", encode(path))))
                 .await?;
             page.type_into("input[name=name]", name).await?;
             page.click("form[action='/login'] button[type=submit]")
@@ -43,7 +54,7 @@ pub async fn open_as(browser: &Browser, app: &TestApp, name: Option<&str>, path:
             page.wait_for(&format!("(location.pathname + location.search) === {want}"))
                 .await?;
         }
-        None => page.goto(&app.url(path)).await?,
+        None => page.goto(&url(path)).await?,
     }
     connected(&page).await?;
     Ok(page)

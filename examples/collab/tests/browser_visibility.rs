@@ -1,0 +1,155 @@
+//! Invisibility and the colour outlive the connection, in real Chromium against the real
+//! `collab` binary: killed with `kill -9` and restarted on the same port and database, every
+//! page reconnects; a person who went invisible is still invisible (after the reconnect and
+//! after a reload), and a person keeps the colour they showed, even where the room's rule
+//! would now give them another.
+//!
+//! Without chromium/chromedriver the test fails with the install command (a counted skip with
+//! `DJUST_TEST_SKIP_EXTERNAL=1`; never under CI=true).
+
+mod support;
+
+use std::time::Duration;
+
+use collab::people::COLORS;
+use djust_testkit::Page;
+use support::browser::{R, lists_exactly, open_at};
+use support::login_post;
+use support::process::Collab;
+
+const DOC: &str = "/doc/1";
+const ENV: [(&str, &str); 1] = [("RUST_LOG", "warn")];
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Waits (a hang guard: a restart and the client's backoff) until `page` mounted `n` times.
+async fn remounted(page: &Page, n: u64) -> R {
+    page.wait_for_within(
+        &format!("window.djust.connected && window.djust.mountCount >= {n}"),
+        Duration::from_secs(40),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// JS: the sidebar entry of public id `uid` is drawn in `color`.
+fn listed_in(uid: &str, color: &str) -> String {
+    format!(
+        "(() => {{ const d = document.querySelector('.user-list li[data-uid=\"{uid}\"] .dot');
+                   return !!d && d.getAttribute('style').includes('{color}'); }})()"
+    )
+}
+
+/// JS: this page's own person shows `color` (the presence meta's, rendered on the container).
+fn own_color(color: &str) -> String {
+    format!("document.querySelector('.editor-container').dataset.color === '{color}'")
+}
+
+const INVISIBLE: &str = "document.querySelector('button.visibility').getAttribute('aria-pressed') === 'true' \
+     && !!document.querySelector('.invisible-note')";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invisibility_and_colour_survive_a_server_restart_and_a_reload() {
+    let Some(browser) = djust_testkit::browser().await else {
+        return;
+    };
+    run(&browser).await.expect("visibility across restarts");
+}
+
+async fn run(browser: &djust_testkit::Browser) -> R {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("c.sqlite3");
+    let port = free_port();
+    let mut app = Collab::start_on(&db, port, &ENV, None);
+    // Users 1..=12: alice is user 2 and prefers COLORS[2], as does user 12.
+    for i in 1..=12 {
+        let name = if i == 2 {
+            "alice".to_owned()
+        } else {
+            format!("x{i}")
+        };
+        assert_eq!(
+            login_post(app.addr, &name, "/").await.0,
+            303,
+            "login {name}"
+        );
+    }
+    let x12 = open_at(browser, app.addr, Some("x12"), DOC).await?;
+    let alice = open_at(browser, app.addr, Some("alice"), DOC).await?;
+    // x12 shows alice's preferred colour, so she got the next free one.
+    alice.wait_for(&own_color(COLORS[3])).await?;
+    x12.wait_for(&listed_in("u2", COLORS[3])).await?;
+    x12.close().await?;
+
+    // 1. The server dies and comes back: the room is empty, and the rule alone would now give
+    //    alice her preferred colour. She keeps the one she showed.
+    app.kill9();
+    app = Collab::start_on(&db, port, &ENV, None);
+    remounted(&alice, 2).await?;
+    alice.wait_for(&listed_in("u2", COLORS[3])).await?;
+    assert_eq!(
+        alice
+            .eval("return document.querySelector('.editor-container').dataset.color")
+            .await?,
+        COLORS[3],
+        "alice's colour after the restart"
+    );
+
+    // 2. She goes invisible; bob arrives and does not see her.
+    alice.click("button.visibility").await?;
+    alice.wait_for(INVISIBLE).await?;
+    alice
+        .wait_for("document.cookie.split('; ').includes('collab_invisible=u2')")
+        .await?;
+    let bob = open_at(browser, app.addr, Some("x1"), DOC).await?;
+    bob.wait_for(&lists_exactly(&["x1"])).await?;
+
+    // 3. The server dies again: both pages reconnect, alice still invisible.
+    app.kill9();
+    let app = Collab::start_on(&db, port, &ENV, None);
+    remounted(&alice, 3).await?;
+    remounted(&bob, 2).await?;
+    alice.wait_for(INVISIBLE).await?;
+    // Both are connected now: a visible alice would be listed for bob within a tick.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        bob.eval(&format!("return {}", lists_exactly(&["x1"])))
+            .await?
+            .as_bool()
+            .unwrap_or(false),
+        "bob lists only himself after the reconnect"
+    );
+    assert_eq!(
+        bob.eval("return document.querySelector('.presence-sidebar h3').textContent")
+            .await?,
+        "1 Editing"
+    );
+
+    // 4. A reload: still invisible.
+    alice.goto(&format!("http://{}{DOC}", app.addr)).await?;
+    remounted(&alice, 1).await?;
+    alice.wait_for(INVISIBLE).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        bob.eval(&format!("return {}", lists_exactly(&["x1"])))
+            .await?
+            .as_bool()
+            .unwrap_or(false),
+        "bob lists only himself after alice's reload"
+    );
+
+    // 5. Visible again, in her colour; the cookie is gone.
+    alice.click("button.visibility").await?;
+    bob.wait_for(&listed_in("u2", COLORS[3])).await?;
+    alice
+        .wait_for("!document.cookie.includes('collab_invisible=')")
+        .await?;
+    alice.close().await?;
+    bob.close().await?;
+    Ok(())
+}
