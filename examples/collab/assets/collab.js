@@ -19,6 +19,8 @@
  *   visible) and the colour they show in this document (`collab_color_<doc>=<uid>.<rrggbb>`,
  *   a session cookie), from the container's data-uid/-doc/-color/-invisible attributes: a
  *   reconnect or a reload comes back invisible, and in the same colour where it is free.
+ *   The other open tabs of this browser follow a change of visibility (localStorage
+ *   `collab:invisible` and its `storage` event -> pushEvent("set_invisible", {invisible})).
  *
  * User data is only ever assigned to `textarea.value`; markup with names (list, cursors,
  * flash messages) is rendered by the server's autoescaping templates.
@@ -29,6 +31,7 @@
   const TYPING_IDLE_MS = 1500;
   const DEFAULT_DEBOUNCE_MS = 300;
   const INVISIBLE_DAYS = 30;
+  const INVISIBLE_KEY = "collab:invisible";
 
   /** Sets (or, with `value` null, removes) a cookie the server reads on the WebSocket upgrade. */
   function setCookie(name, value, maxAgeSeconds) {
@@ -91,6 +94,8 @@
   const Editor = {
     mounted() {
       this.remember();
+      this.onStorage = (/** @type {StorageEvent} */ e) => this.followOtherTab(e);
+      window.addEventListener("storage", this.onStorage);
       this.watchSaveState();
       this.lastInput = 0;
       this.typing = false;
@@ -113,6 +118,13 @@
     remember() {
       const d = this.el.dataset;
       if (!d.uid || !/^[a-z0-9]+$/.test(d.uid)) return;
+      try {
+        // Tells the other tabs (a `storage` event there); unchanged, it tells nobody.
+        const mine = d.invisible === "true" ? d.uid : "";
+        if ((localStorage.getItem(INVISIBLE_KEY) || "") !== mine) localStorage.setItem(INVISIBLE_KEY, mine);
+      } catch (err) {
+        // No storage (a privacy mode): the other tabs follow on their next mount.
+      }
       if (d.invisible === "true") {
         setCookie("collab_invisible", d.uid, INVISIBLE_DAYS * 86400);
         return; // the colour shown is the one from before: keep it
@@ -126,6 +138,15 @@
 
     updated() {
       this.remember();
+    },
+
+    /** Another tab of this person went invisible or visible: this one follows. */
+    followOtherTab(/** @type {StorageEvent} */ e) {
+      const d = this.el.dataset;
+      if (e.key !== INVISIBLE_KEY || !d.uid) return;
+      if (e.newValue !== d.uid && e.oldValue !== d.uid) return; // someone else's
+      const want = e.newValue === d.uid;
+      if (want !== (d.invisible === "true")) this.pushEvent("set_invisible", { invisible: want });
     },
 
     textarea() {
@@ -198,6 +219,7 @@
 
     destroyed() {
       clearTimeout(this.typingTimer);
+      window.removeEventListener("storage", this.onStorage);
     },
   };
 

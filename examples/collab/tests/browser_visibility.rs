@@ -2,7 +2,8 @@
 //! `collab` binary: killed with `kill -9` and restarted on the same port and database, every
 //! page reconnects; a person who went invisible is still invisible (after the reconnect and
 //! after a reload), and a person keeps the colour they showed, even where the room's rule
-//! would now give them another.
+//! would now give them another. And the other open tabs of that browser follow a change of
+//! visibility.
 //!
 //! Without chromium/chromedriver the test fails with the install command (a counted skip with
 //! `DJUST_TEST_SKIP_EXTERNAL=1`; never under CI=true).
@@ -13,9 +14,9 @@ use std::time::Duration;
 
 use collab::people::COLORS;
 use djust_testkit::Page;
-use support::browser::{R, lists_exactly, open_at};
-use support::login_post;
+use support::browser::{R, lists_exactly, open_as, open_at, open_tab};
 use support::process::Collab;
+use support::{login_post, start};
 
 const DOC: &str = "/doc/1";
 const ENV: [(&str, &str); 1] = [("RUST_LOG", "warn")];
@@ -149,6 +150,74 @@ async fn run(browser: &djust_testkit::Browser) -> R {
     alice
         .wait_for("!document.cookie.includes('collab_invisible=')")
         .await?;
+    alice.close().await?;
+    bob.close().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_other_tabs_of_the_browser_follow_a_change_of_visibility() {
+    let Some(browser) = djust_testkit::browser().await else {
+        return;
+    };
+    two_tabs(&browser).await.expect("two tabs");
+}
+
+fn failed(
+    what: &'static str,
+) -> impl FnOnce(djust_testkit::fantoccini::error::CmdError) -> djust_testkit::TestkitError {
+    move |source| djust_testkit::TestkitError::Command {
+        what: what.to_owned(),
+        source: Box::new(source),
+    }
+}
+
+async fn two_tabs(browser: &djust_testkit::Browser) -> R {
+    let app = start().await;
+    let bob = open_as(browser, &app, Some("bob"), DOC).await?;
+    let alice = open_as(browser, &app, Some("alice"), DOC).await?;
+    let first = open_tab(&alice, &app, DOC).await?;
+    bob.wait_for(&lists_exactly(&["alice", "bob"])).await?;
+    // Invisible in the second tab: the first follows, so nothing keeps her present.
+    alice.click("button.visibility").await?;
+    alice.wait_for(INVISIBLE).await?;
+    bob.wait_for(&lists_exactly(&["bob"])).await?;
+    let second = alice
+        .client()
+        .window()
+        .await
+        .map_err(failed("current tab"))?;
+    alice
+        .client()
+        .switch_to_window(first)
+        .await
+        .map_err(failed("switch to the first tab"))?;
+    alice.wait_for(INVISIBLE).await?;
+    assert!(
+        app.names("editor:1") == ["bob"],
+        "only bob is present: {:?}",
+        app.names("editor:1")
+    );
+    // Visible again from the first tab: the second follows (one person, listed once).
+    alice.click("button.visibility").await?;
+    bob.wait_for(&lists_exactly(&["alice", "bob"])).await?;
+    alice
+        .client()
+        .switch_to_window(second)
+        .await
+        .map_err(failed("switch to the second tab"))?;
+    alice
+        .wait_for(
+            "document.querySelector('button.visibility').getAttribute('aria-pressed') === 'false'",
+        )
+        .await?;
+    support::eventually_true(|| {
+        app.presence
+            .list("editor:1")
+            .iter()
+            .any(|p| p.get_str("name") == Some("alice") && p.connections() == 2)
+    })
+    .await;
     alice.close().await?;
     bob.close().await?;
     Ok(())

@@ -166,8 +166,8 @@ impl CollaborativeEditor {
     /// has free. The view stays subscribed, so an invisible user still sees the others; the
     /// shared text is not presence, so they still edit. The choice outlives the connection:
     /// the Editor hook keeps it in a cookie ([`Remembered`]), so a reconnect, a reload or a
-    /// new tab opens invisible too; a tab already open elsewhere keeps its own state until it
-    /// reconnects.
+    /// new tab opens invisible too, and tells the browser's other open tabs, which follow
+    /// ([`CollaborativeEditor::set_invisible`]).
     #[event_handler]
     fn toggle_visibility(&mut self) -> Result<(), ViewError> {
         if self.invisible {
@@ -176,6 +176,16 @@ impl CollaborativeEditor {
         } else {
             self.untrack_presence();
             self.invisible = true;
+        }
+        Ok(())
+    }
+
+    /// The Editor hook's sync between tabs: another tab of this browser made this person
+    /// invisible (or visible again); this tab follows, so no forgotten tab keeps them present.
+    #[event_handler]
+    fn set_invisible(&mut self, invisible: bool) -> Result<(), ViewError> {
+        if invisible != self.invisible {
+            self.toggle_visibility()?;
         }
         Ok(())
     }
