@@ -186,13 +186,8 @@ async fn smooth_between_samples_and_exact_at_the_end(browser: &djust_testkit::Br
     let alice = app.login("alice").await;
     let mut a = app.ws(&alice, DOC).await;
     let cursor = ".cursor[data-uid=\"u2\"]";
-    motion::first_sample(&mut a).await;
-    b.wait_for(&format!("document.querySelector({})", json!(cursor)))
-        .await?;
-    motion::start_sampling(&b, cursor).await?;
-    motion::stream_line(&mut a).await;
-    let m = motion::measured(&b, cursor).await?;
-    motion::assert_smooth("editor (fast path)", &m);
+    motion::first_sample(&b, &mut a, cursor, "true").await?;
+    motion::line_is_smooth("editor (fast path)", &b, &mut a, cursor).await?;
     // Idle: with dj-cursor-idle="300" on the area the resting cursor fades, and the next move
     // brings it back.
     let cursor = "document.querySelector('.cursor[data-uid=\"u2\"]')";
@@ -242,16 +237,9 @@ async fn the_canvas_render_path_is_smooth_too(browser: &djust_testkit::Browser) 
     let alice = app.login("alice").await;
     let mut a = app.ws(&alice, CANVAS).await;
     let cursor = "#canvas .remote-cursor";
-    motion::first_sample(&mut a).await;
-    b.wait_for(&format!(
-        "document.querySelector({}) && !document.querySelector('[dj-cursor]')",
-        json!(cursor)
-    ))
-    .await?;
-    motion::start_sampling(&b, cursor).await?;
-    motion::stream_line(&mut a).await;
-    let m = motion::measured(&b, cursor).await?;
-    motion::assert_smooth("canvas (render path)", &m);
+    // The render path: no cursor element of the page has `dj-cursor`.
+    motion::first_sample(&b, &mut a, cursor, "!document.querySelector('[dj-cursor]')").await?;
+    motion::line_is_smooth("canvas (render path)", &b, &mut a, cursor).await?;
     a.close().await;
     b.close().await?;
     Ok(())

@@ -14,18 +14,24 @@ use std::time::Duration;
 
 use collab::people::COLORS;
 use djust_testkit::Page;
-use support::browser::{R, lists_exactly, open_as, open_at, open_tab};
+use support::browser::{R, connections_of, lists_exactly, open_as, open_at, open_tab};
 use support::process::Collab;
 use support::{login_post, start};
 
 const DOC: &str = "/doc/1";
 const ENV: [(&str, &str); 1] = [("RUST_LOG", "warn")];
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+/// After a moment for any join to arrive: `page` lists only `name` and counts one.
+async fn lists_only(page: &Page, name: &str, after: &str) -> R {
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let got = page
+        .eval(&format!(
+            "return {} && document.querySelector('.presence-sidebar h3').textContent === '1 Editing'",
+            lists_exactly(&[name])
+        ))
+        .await?;
+    assert_eq!(got, true, "{name}'s page lists only {name} {after}");
+    Ok(())
 }
 
 /// Waits (a hang guard: a restart and the client's backoff) until `page` mounted `n` times.
@@ -65,7 +71,7 @@ async fn invisibility_and_colour_survive_a_server_restart_and_a_reload() {
 async fn run(browser: &djust_testkit::Browser) -> R {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("c.sqlite3");
-    let port = free_port();
+    let port = djust_testkit::free_port();
     let mut app = Collab::start_on(&db, port, &ENV, None);
     // Users 1..=12: alice is user 2 and prefers COLORS[2], as does user 12.
     for i in 1..=12 {
@@ -117,32 +123,13 @@ async fn run(browser: &djust_testkit::Browser) -> R {
     remounted(&bob, 2).await?;
     alice.wait_for(INVISIBLE).await?;
     // Both are connected now: a visible alice would be listed for bob within a tick.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(
-        bob.eval(&format!("return {}", lists_exactly(&["x1"])))
-            .await?
-            .as_bool()
-            .unwrap_or(false),
-        "bob lists only himself after the reconnect"
-    );
-    assert_eq!(
-        bob.eval("return document.querySelector('.presence-sidebar h3').textContent")
-            .await?,
-        "1 Editing"
-    );
+    lists_only(&bob, "x1", "after the reconnect").await?;
 
     // 4. A reload: still invisible.
     alice.goto(&format!("http://{}{DOC}", app.addr)).await?;
     remounted(&alice, 1).await?;
     alice.wait_for(INVISIBLE).await?;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(
-        bob.eval(&format!("return {}", lists_exactly(&["x1"])))
-            .await?
-            .as_bool()
-            .unwrap_or(false),
-        "bob lists only himself after alice's reload"
-    );
+    lists_only(&bob, "x1", "after alice's reload").await?;
 
     // 5. Visible again, in her colour; the cookie is gone.
     alice.click("button.visibility").await?;
@@ -211,13 +198,7 @@ async fn two_tabs(browser: &djust_testkit::Browser) -> R {
             "document.querySelector('button.visibility').getAttribute('aria-pressed') === 'false'",
         )
         .await?;
-    support::eventually_true(|| {
-        app.presence
-            .list("editor:1")
-            .iter()
-            .any(|p| p.get_str("name") == Some("alice") && p.connections() == 2)
-    })
-    .await;
+    support::eventually_true(|| connections_of(&app, "editor:1", "alice") == 2).await;
     alice.close().await?;
     bob.close().await?;
     Ok(())

@@ -137,6 +137,15 @@ pub async fn cursor(page: &Page, uid: &str) -> R<Value> {
     .await
 }
 
+/// How many connections the person named `name` has on `key` (0 when absent).
+pub fn connections_of(app: &TestApp, key: &str, name: &str) -> usize {
+    app.presence
+        .list(key)
+        .iter()
+        .find(|p| p.get_str("name") == Some(name))
+        .map_or(0, |p| p.connections())
+}
+
 /// Number of remote cursors shown.
 pub async fn cursor_count(page: &Page) -> R<u64> {
     Ok(page

@@ -53,11 +53,28 @@ impl Motion {
     }
 }
 
-/// Sends the first sample (the cursor appears on the peer's page by a render).
-pub async fn first_sample(mover: &mut Ws) {
+/// Sends the first sample and waits until `page` shows the element `cursor` (a CSS selector;
+/// it appears by a render) and `also` (a JS expression) holds.
+pub async fn first_sample(page: &Page, mover: &mut Ws, cursor: &str, also: &str) -> R {
     mover
         .event("cursor_move", json!({"x": FROM_X, "y": Y}))
         .await;
+    page.wait_for(&format!(
+        "!!document.querySelector({}) && ({also})",
+        json!(cursor)
+    ))
+    .await
+    .map(|_| ())
+}
+
+/// Streams the line from `mover` while `page` samples `cursor`, then checks
+/// [`assert_smooth`].
+pub async fn line_is_smooth(what: &str, page: &Page, mover: &mut Ws, cursor: &str) -> R {
+    start_sampling(page, cursor).await?;
+    stream_line(mover).await;
+    let m = measured(page, cursor).await?;
+    assert_smooth(what, &m);
+    Ok(())
 }
 
 /// Starts sampling, in `page`, the drawn position of the element `cursor` (a CSS selector)
