@@ -3,14 +3,24 @@
 //!
 //! What is measured (over `WINDOW`, in the viewer's page): the deltas between animation
 //! frames (`requestAnimationFrame` timestamps), long tasks (`PerformanceObserver`), and the
-//! renderer main thread's CPU time (CDP `Performance.getMetrics`, `ThreadTime`: CPU, so other
-//! processes on a loaded machine do not count against the page).
+//! renderer main thread's CPU time (CDP `Performance.getMetrics`, `ThreadTime`) and the time
+//! the renderer's main thread was runnable but waiting for a core (`/proc/<pid>/schedstat`,
+//! the scheduler's run delay, of the page's renderer processes).
+//!
+//! What is asserted: the page's own work, in CPU time, is well inside a frame — always, so a
+//! page re-rendering its cursors or its list every frame fails on any machine; and the frames
+//! come on time (p95 of the deltas) — in a window where Chromium got the CPU it asked for.
+//! On a machine so loaded that the renderer waited for a core for more than a fifth of the
+//! window, that window says nothing about the page; up to
+//! `WINDOWS` windows are measured, and if every one was starved the test says so and keeps
+//! only the CPU assertion.
 //!
 //! Without chromium/chromedriver the test fails with the install command (a counted skip with
 //! `DJUST_TEST_SKIP_EXTERNAL=1`; never under CI=true).
 
 mod support;
 
+use std::path::Path;
 use std::time::Duration;
 
 use djust_testkit::Page;
@@ -24,6 +34,9 @@ const PRESENT: usize = 1000;
 const MOVING: usize = 50;
 const HZ: u64 = 20;
 const WINDOW: Duration = Duration::from_secs(4);
+const WINDOWS: usize = 3;
+/// The share of the window the renderer may wait for a core before it counts as starved.
+const STARVED: f64 = 0.2;
 /// One frame at 60 Hz.
 const FRAME_MS: f64 = 1000.0 / 60.0;
 
@@ -53,31 +66,86 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-async fn measure(browser: &djust_testkit::Browser) -> R {
-    let app = start().await;
-    // 999 others, then the viewer: 1000 present.
-    let crowd = Crowd::join(&app.presence, KEY, PRESENT - 1);
-    let page = open_as(browser, &app, Some("viewer"), "/doc/1").await?;
-    page.wait_for(&format!(
-        "document.querySelector('.room-count').textContent === '{PRESENT} editing'"
-    ))
-    .await?;
-    let _moving = crowd.move_cursors(MOVING, HZ);
-    // Every mover's cursor on the page (the default cursor_limit is 50), moving.
-    page.wait_for(&format!(
-        "document.querySelectorAll('.cursor').length === {MOVING}"
-    ))
-    .await?;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+/// One measuring window of the viewer's page.
+struct Window {
+    /// Animation-frame deltas, sorted (ms).
+    frames: Vec<f64>,
+    /// Long tasks' durations (ms).
+    long: Vec<f64>,
+    /// Main-thread CPU, time waiting for a core, and wall time (s).
+    cpu: f64,
+    waited: f64,
+    wall: f64,
+    /// (cursor, frame) pairs drawn at a new position.
+    moves: u64,
+    /// The page's room count text.
+    count: String,
+}
 
-    page.cdp("Performance.enable", json!({})).await?;
-    let cpu_before = metric(&page, "ThreadTime").await?;
-    let wall_before = metric(&page, "Timestamp").await?;
+impl Window {
+    fn p(&self, q: f64) -> f64 {
+        percentile(&self.frames, q)
+    }
+
+    /// Main-thread CPU per 60 Hz frame (ms).
+    fn cpu_per_frame_ms(&self) -> f64 {
+        self.cpu * 1000.0 / (self.wall * 60.0)
+    }
+
+    fn starved(&self) -> bool {
+        self.waited > STARVED * self.wall
+    }
+
+    fn on_time(&self) -> bool {
+        self.p(0.95) < 1.5 * FRAME_MS
+    }
+}
+
+/// Seconds the main threads of the renderer processes of the Chromium using `profile` have
+/// spent runnable but not running (the second field of `/proc/<pid>/schedstat`).
+fn run_delay(profile: &Path) -> f64 {
+    let profile = profile.to_string_lossy().into_owned();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    let mut ns = 0u64;
+    for entry in dir.flatten() {
+        let pid = entry.file_name();
+        if !pid.to_string_lossy().bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(cmdline) = std::fs::read(path.join("cmdline")) else {
+            continue;
+        };
+        let cmdline = String::from_utf8_lossy(&cmdline);
+        if !cmdline.contains("--type=renderer") || !cmdline.contains(&profile) {
+            continue;
+        }
+        if let Ok(stat) = std::fs::read_to_string(path.join("schedstat")) {
+            ns += stat
+                .split_whitespace()
+                .nth(1)
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+    }
+    ns as f64 / 1e9
+}
+
+async fn window(page: &Page) -> R<Window> {
+    let before = (
+        metric(page, "ThreadTime").await?,
+        run_delay(page.profile_dir()),
+        metric(page, "Timestamp").await?,
+    );
     page.eval_with(
         "const window_ms = arguments[0];
          window.__frames = []; window.__long = []; window.__moves = 0; window.__done = false;
-         new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__long.push(e.duration); })
-             .observe({ type: 'longtask' });
+         if (window.__observer) window.__observer.disconnect();
+         window.__observer = new PerformanceObserver((list) => {
+             for (const e of list.getEntries()) window.__long.push(e.duration); });
+         window.__observer.observe({ type: 'longtask' });
          // What the page drew meanwhile: (cursor, frame) pairs at a new position.
          const seen = new Map();
          let last = null, start = null;
@@ -96,72 +164,116 @@ async fn measure(browser: &djust_testkit::Browser) -> R {
     .await?;
     page.wait_for_within("window.__done === true", WINDOW * 4)
         .await?;
-    let cpu = metric(&page, "ThreadTime").await? - cpu_before;
-    let wall = metric(&page, "Timestamp").await? - wall_before;
+    let cpu = metric(page, "ThreadTime").await? - before.0;
+    let waited = run_delay(page.profile_dir()) - before.1;
+    let wall = metric(page, "Timestamp").await? - before.2;
     let got: Value = page
         .eval(
             "return { frames: window.__frames, long: window.__long, moves: window.__moves,
-                      cursors: document.querySelectorAll('.cursor').length,
-                      nodes: document.getElementsByTagName('*').length,
                       count: document.querySelector('.room-count').textContent };",
         )
         .await?;
     let mut frames: Vec<f64> = serde_json::from_value(got["frames"].clone()).unwrap_or_default();
     frames.sort_by(f64::total_cmp);
-    let long: Vec<f64> = serde_json::from_value(got["long"].clone()).unwrap_or_default();
-    let (p50, p95, p99) = (
-        percentile(&frames, 0.50),
-        percentile(&frames, 0.95),
-        percentile(&frames, 0.99),
-    );
-    // Main-thread CPU per 60 Hz frame of the window.
-    let cpu_per_frame_ms = cpu * 1000.0 / (wall * 60.0);
-    let moves = got["moves"].as_u64().unwrap_or(0);
-    println!(
-        "large room: {} frames in {:.1} s, rAF delta p50 {p50:.1} / p95 {p95:.1} / p99 {p99:.1} ms; \
-         main thread {:.1} ms CPU per 60 Hz frame ({:.0} % busy); {} long tasks ({:.0} ms); \
-         {moves} (cursor, frame) pairs at a new position; {} cursors, {} elements, \"{}\"",
-        frames.len(),
+    let w = Window {
+        frames,
+        long: serde_json::from_value(got["long"].clone()).unwrap_or_default(),
+        cpu,
+        waited,
         wall,
-        cpu_per_frame_ms,
-        100.0 * cpu / wall,
-        long.len(),
-        long.iter().fold(0.0, |a, b| a + b),
-        got["cursors"],
-        got["nodes"],
-        got["count"].as_str().unwrap_or_default()
+        moves: got["moves"].as_u64().unwrap_or(0),
+        count: got["count"].as_str().unwrap_or_default().to_owned(),
+    };
+    println!(
+        "large room: {} frames in {:.1} s, rAF delta p50 {:.1} / p95 {:.1} / p99 {:.1} ms; \
+         main thread {:.1} ms CPU per 60 Hz frame ({:.0} % busy), waited {:.2} s for a core{}; \
+         {} long tasks ({:.0} ms); {} (cursor, frame) pairs at a new position; \"{}\"",
+        w.frames.len(),
+        w.wall,
+        w.p(0.5),
+        w.p(0.95),
+        w.p(0.99),
+        w.cpu_per_frame_ms(),
+        100.0 * w.cpu / w.wall,
+        w.waited,
+        if w.starved() { " (starved of CPU)" } else { "" },
+        w.long.len(),
+        w.long.iter().fold(0.0, |a, b| a + b),
+        w.moves,
+        w.count
     );
-    assert_eq!(
-        got["count"],
-        format!("{PRESENT} editing"),
-        "the room stayed full"
-    );
-    // The cursors really moved while measured: 50 × 20 Hz × 4 s = 4000 moves were sent, and
-    // drawn smoothly each is several frames at new positions. A page that drew fewer than
-    // half of them was not under the load this test is about.
-    assert!(
-        moves as f64 >= 0.5 * (MOVING as u64 * HZ) as f64 * WINDOW.as_secs_f64(),
-        "only {moves} (cursor, frame) pairs at a new position in {WINDOW:?}"
-    );
-    // The frame budget: the page's own work per frame well inside 16 ms. CPU time, so a
-    // loaded machine does not fail it; re-rendering every cursor or the whole list per frame
-    // does.
-    assert!(
-        cpu_per_frame_ms < FRAME_MS * 0.5,
-        "the page's main thread used {cpu_per_frame_ms:.1} ms of CPU per 60 Hz frame ({:.0} % \
-         busy); a frame has {FRAME_MS:.1} ms and the page must leave most of it free",
-        100.0 * cpu / wall
-    );
+    Ok(w)
+}
+
+async fn measure(browser: &djust_testkit::Browser) -> R {
+    let app = start().await;
+    // 999 others, then the viewer: 1000 present.
+    let crowd = Crowd::join(&app.presence, KEY, PRESENT - 1);
+    let page = open_as(browser, &app, Some("viewer"), "/doc/1").await?;
+    page.wait_for(&format!(
+        "document.querySelector('.room-count').textContent === '{PRESENT} editing'"
+    ))
+    .await?;
+    let _moving = crowd.move_cursors(MOVING, HZ);
+    // Every mover's cursor on the page (the default cursor_limit is 50), moving.
+    page.wait_for(&format!(
+        "document.querySelectorAll('.cursor').length === {MOVING}"
+    ))
+    .await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    page.cdp("Performance.enable", json!({})).await?;
+
+    let mut windows = Vec::new();
+    for _ in 0..WINDOWS {
+        let w = window(&page).await?;
+        assert_eq!(
+            w.count,
+            format!("{PRESENT} editing"),
+            "the room stayed full"
+        );
+        // The cursors really moved while measured: 50 × 20 Hz × 4 s = 4000 moves were sent,
+        // and drawn smoothly each is several frames at new positions. A page that drew fewer
+        // than half of them was not under the load this test is about.
+        assert!(
+            w.moves as f64 >= 0.5 * (MOVING as u64 * HZ) as f64 * WINDOW.as_secs_f64(),
+            "only {} (cursor, frame) pairs at a new position in {WINDOW:?}",
+            w.moves
+        );
+        // The frame budget: the page's own work per frame well inside 16 ms. CPU time, so a
+        // loaded machine does not fail it; re-rendering every cursor or the list per frame
+        // does.
+        assert!(
+            w.cpu_per_frame_ms() < FRAME_MS * 0.5,
+            "the page's main thread used {:.1} ms of CPU per 60 Hz frame ({:.0} % busy); a \
+             frame has {FRAME_MS:.1} ms and the page must leave most of it free",
+            w.cpu_per_frame_ms(),
+            100.0 * w.cpu / w.wall
+        );
+        let done = w.on_time() || !w.starved();
+        windows.push(w);
+        if done {
+            break;
+        }
+    }
     // And the frames came on time: 95 % of them one frame (16.7 ms) after the last — a
     // dropped frame is a delta of two (33 ms), and a page whose work per frame exceeds the
-    // frame drops every other one.
-    assert!(
-        p95 < 1.5 * FRAME_MS,
-        "p95 of the animation-frame deltas is {p95:.1} ms (p50 {p50:.1}, p99 {p99:.1}): more \
-         than 5 % of the frames were dropped; the page must draw at 60 Hz with 1000 present \
-         and 50 moving (main thread {cpu_per_frame_ms:.1} ms CPU per frame: if that is low, \
-         the machine starved Chromium)"
-    );
+    // frame drops every other one. Judged on a window where Chromium had the CPU.
+    match windows.iter().find(|w| !w.starved() || w.on_time()) {
+        Some(w) => assert!(
+            w.on_time(),
+            "p95 of the animation-frame deltas is {:.1} ms (p50 {:.1}, p99 {:.1}): more than \
+             5 % of the frames were dropped; the page must draw at 60 Hz with 1000 present and \
+             50 moving (main thread {:.1} ms CPU per frame)",
+            w.p(0.95),
+            w.p(0.5),
+            w.p(0.99),
+            w.cpu_per_frame_ms()
+        ),
+        None => println!(
+            "large room: in every window the renderer waited for a core more than {STARVED} of \
+             the time (other processes): frame timing not judged; the CPU budget held"
+        ),
+    }
     page.close().await?;
     Ok(())
 }
