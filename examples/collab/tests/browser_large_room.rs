@@ -20,12 +20,11 @@
 
 mod support;
 
-use std::path::Path;
 use std::time::Duration;
 
 use djust_testkit::Page;
 use serde_json::{Value, json};
-use support::browser::{R, open_as};
+use support::browser::{R, open_as, renderer_waited};
 use support::crowd::Crowd;
 use support::start;
 
@@ -101,42 +100,10 @@ impl Window {
     }
 }
 
-/// Seconds the main threads of the renderer processes of the Chromium using `profile` have
-/// spent runnable but not running (the second field of `/proc/<pid>/schedstat`).
-fn run_delay(profile: &Path) -> f64 {
-    let profile = profile.to_string_lossy().into_owned();
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return 0.0;
-    };
-    let mut ns = 0u64;
-    for entry in dir.flatten() {
-        let pid = entry.file_name();
-        if !pid.to_string_lossy().bytes().all(|b| b.is_ascii_digit()) {
-            continue;
-        }
-        let path = entry.path();
-        let Ok(cmdline) = std::fs::read(path.join("cmdline")) else {
-            continue;
-        };
-        let cmdline = String::from_utf8_lossy(&cmdline);
-        if !cmdline.contains("--type=renderer") || !cmdline.contains(&profile) {
-            continue;
-        }
-        if let Ok(stat) = std::fs::read_to_string(path.join("schedstat")) {
-            ns += stat
-                .split_whitespace()
-                .nth(1)
-                .and_then(|v| v.parse::<u64>().ok())
-                .unwrap_or(0);
-        }
-    }
-    ns as f64 / 1e9
-}
-
 async fn window(page: &Page) -> R<Window> {
     let before = (
         metric(page, "ThreadTime").await?,
-        run_delay(page.profile_dir()),
+        renderer_waited(page),
         metric(page, "Timestamp").await?,
     );
     page.eval_with(
@@ -165,7 +132,7 @@ async fn window(page: &Page) -> R<Window> {
     page.wait_for_within("window.__done === true", WINDOW * 4)
         .await?;
     let cpu = metric(page, "ThreadTime").await? - before.0;
-    let waited = run_delay(page.profile_dir()) - before.1;
+    let waited = renderer_waited(page) - before.1;
     let wall = metric(page, "Timestamp").await? - before.2;
     let got: Value = page
         .eval(

@@ -183,3 +183,41 @@ pub async fn held_after(
     page.wait_for_within(predicate, limit).await?;
     Ok(since.elapsed())
 }
+
+/// Seconds the main threads of `page`'s renderer processes have spent runnable but not
+/// running — waiting for a core (the scheduler's run delay, the second field of
+/// `/proc/<pid>/schedstat`; Linux). The difference over a measuring window tells a page that
+/// was slow from a machine that starved it.
+pub fn renderer_waited(page: &Page) -> f64 {
+    let profile = page.profile_dir().to_string_lossy().into_owned();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    let mut ns = 0u64;
+    for entry in dir.flatten() {
+        if !entry
+            .file_name()
+            .to_string_lossy()
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+        {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(cmdline) = std::fs::read(path.join("cmdline")) else {
+            continue;
+        };
+        let cmdline = String::from_utf8_lossy(&cmdline);
+        if !cmdline.contains("--type=renderer") || !cmdline.contains(&profile) {
+            continue;
+        }
+        if let Ok(stat) = std::fs::read_to_string(path.join("schedstat")) {
+            ns += stat
+                .split_whitespace()
+                .nth(1)
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+    }
+    ns as f64 / 1e9
+}

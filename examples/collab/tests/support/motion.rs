@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::Ws;
-use super::browser::{DRAWN, R};
+use super::browser::{DRAWN, R, renderer_waited};
 use djust_testkit::Page;
 
 /// The line: `MOVES` samples at `HZ`, x from `FROM_X` in steps of `STEP_X`, y fixed at `Y`.
@@ -67,13 +67,42 @@ pub async fn first_sample(page: &Page, mover: &mut Ws, cursor: &str, also: &str)
     .map(|_| ())
 }
 
+/// Runs of the line at most: a run during which other processes starved Chromium of CPU (its
+/// renderer waited for a core more than a fifth of the time) is run again.
+pub const RUNS: usize = 3;
+/// The share of a run the renderer may wait for a core before the run counts as starved.
+pub const STARVED: f64 = 0.2;
+
 /// Streams the line from `mover` while `page` samples `cursor`, then checks
-/// [`assert_smooth`].
+/// [`assert_smooth`]. A run under [`STARVED`] is judged; a starved one that fell short is run
+/// again, at most [`RUNS`] times, and the last is judged whatever it was.
 pub async fn line_is_smooth(what: &str, page: &Page, mover: &mut Ws, cursor: &str) -> R {
-    start_sampling(page, cursor).await?;
-    stream_line(mover).await;
-    let m = measured(page, cursor).await?;
-    assert_smooth(what, &m);
+    for run in 1..=RUNS {
+        if run > 1 {
+            // Back to the start (a jump or a glide), then the line again.
+            first_sample(page, mover, cursor, "true").await?;
+            page.wait_for(&format!(
+                "(() => {{ {DRAWN} return drawn(document.querySelector({})).x === {FROM_X}; }})()",
+                json!(cursor)
+            ))
+            .await?;
+        }
+        let waited = renderer_waited(page);
+        let started = std::time::Instant::now();
+        start_sampling(page, cursor).await?;
+        stream_line(mover).await;
+        let m = measured(page, cursor).await?;
+        let starved = renderer_waited(page) - waited > STARVED * started.elapsed().as_secs_f64();
+        if m.per_sec() >= 50.0 || !starved || run == RUNS {
+            assert_smooth(what, &m);
+            return Ok(());
+        }
+        println!(
+            "{what}: run {run} starved of CPU by other processes ({:.0}/s at {:.0} frames/s): again",
+            m.per_sec(),
+            m.fps()
+        );
+    }
     Ok(())
 }
 
