@@ -3,12 +3,15 @@
  * Plain ES2019, no build step; served in /djust/djust.js before client.js, which calls it.
  * Protocol: docs/protocol.md ("cursors", "Cursor anchors"); usage: docs/presence.md.
  *
- * Drawing. Every update of a `[dj-cursor]` element — a fast-path move or a render that changed
- * its left/top or its `dj-cursor-anchor` — becomes that cursor's target. One
- * requestAnimationFrame loop moves each cursor from where it is drawn to its target in the time
- * the previous update took to arrive (so at 20 Hz it is at most one interval behind and ends
- * exactly on the target) and writes one `transform: translate(...)` per cursor per frame,
- * relative to the left/top the server rendered. With `prefers-reduced-motion: reduce` cursors
+ * Drawing. Every update of a cursor element — a fast-path move or a render that changed its
+ * left/top or its `dj-cursor-anchor` — becomes that cursor's target. Cursor elements are the
+ * `[dj-cursor]` ones and, for templates on the render path (the spec's `collab_doc.html`), each
+ * child of a `dj-mousemove` area placed by an inline `left`/`top` in px. One
+ * requestAnimationFrame loop moves each cursor from where it is drawn to its target in about
+ * the time updates take to arrive (a smoothed interval, so a late sample does not leave the
+ * cursor standing still; at 20 Hz it is at most about one interval behind and ends exactly on
+ * the target) and writes one `transform: translate(...)` per cursor per frame, relative to the
+ * left/top the server rendered. With `prefers-reduced-motion: reduce` cursors
  * jump. A cursor that has not moved for `dj-cursor-idle` ms (on the cursor or an ancestor;
  * default 30000, 0 = never) fades out and comes back on its next move.
  *
@@ -27,6 +30,11 @@
   // Glide time bounds: a frame at least, and a late update does not crawl.
   const GLIDE_MIN_MS = 16;
   const GLIDE_MAX_MS = 150;
+  // The glide lasts the smoothed interval between updates times this: a little longer than
+  // the interval, so jitter in arrival does not make the cursor stop and start.
+  const GLIDE_STRETCH = 1.2;
+  // Weight of the newest gap in the smoothed interval.
+  const GAP_WEIGHT = 0.3;
   // A textarea anchor only when the pointer is this close to a character (else the box).
   const TEXT_NEAR_PX = 48;
   const MIRROR_PROPS = [
@@ -294,6 +302,8 @@
       sig: null,
       painted: null,
       lastInput: -Infinity,
+      interval: 0,
+      ident: null,
       lastMove: now(),
       faded: false,
     };
@@ -306,8 +316,6 @@
     const t = now();
     st.target = { x: x, y: y, anchor: anchor || null };
     const p = resolvedTarget(st);
-    const gap = t - st.lastInput;
-    st.lastInput = t;
     st.lastMove = t;
     if (st.faded) {
       st.faded = false;
@@ -316,7 +324,18 @@
     // The same target again (a render and its fast-path moves agreeing): keep the glide going.
     const end = st.anim ? { x: st.anim.tx, y: st.anim.ty } : st.cur;
     if (!jump && Math.abs(p.x - end.x) < 0.01 && Math.abs(p.y - end.y) < 0.01) return;
-    glide(st, p, jump ? 0 : Math.max(GLIDE_MIN_MS, Math.min(GLIDE_MAX_MS, gap)));
+    const raw = t - st.lastInput;
+    const gap = Math.max(GLIDE_MIN_MS, Math.min(GLIDE_MAX_MS, raw));
+    st.lastInput = t;
+    let ms = gap;
+    if (raw >= GLIDE_MAX_MS) {
+      // After a pause the first move glides in the (capped) gap; the interval is learnt afresh.
+      st.interval = 0;
+    } else {
+      st.interval = st.interval ? st.interval + GAP_WEIGHT * (gap - st.interval) : gap;
+      ms = st.interval * GLIDE_STRETCH;
+    }
+    glide(st, p, jump ? 0 : Math.max(GLIDE_MIN_MS, Math.min(GLIDE_MAX_MS, ms)));
   }
 
   function glide(st, p, ms) {
@@ -385,6 +404,35 @@
     });
   }
 
+  const PX = /^-?[\d.]+px$/;
+
+  /**
+   * The cursor elements under `root`: every `[dj-cursor]`, and every other child of a
+   * `dj-mousemove` area placed by an inline left/top in px (a cursor loop on the render path,
+   * like the spec's `.remote-cursor`).
+   */
+  function cursorElements(root) {
+    const out = Array.prototype.slice.call(root.querySelectorAll("[dj-cursor]"));
+    const areas = root.querySelectorAll("[dj-mousemove]");
+    for (let i = 0; i < areas.length; i++) {
+      const kids = areas[i].children;
+      for (let j = 0; j < kids.length; j++) {
+        const el = kids[j];
+        if (el.hasAttribute("dj-cursor")) continue;
+        if (PX.test(el.style.left) && PX.test(el.style.top)) out.push(el);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Who an element draws: its `dj-cursor` id, else its text (a render-path cursor has no id;
+   * when a morph reuses the element for another user, its label changes and it jumps).
+   */
+  function identity(el) {
+    return el.getAttribute("dj-cursor") || el.textContent.trim();
+  }
+
   /**
    * After every morph of the mount point: picks up new cursor elements, forgets removed
    * ones, turns a render that moved a cursor into its target, and puts back the inline styles
@@ -392,7 +440,7 @@
    */
   function rendered(root) {
     const seen = new Set();
-    const found = root.querySelectorAll("[dj-cursor]");
+    const found = cursorElements(root);
     for (let i = 0; i < found.length; i++) {
       const el = found[i];
       seen.add(el);
@@ -402,10 +450,12 @@
       const anchorText = el.getAttribute("dj-cursor-anchor") || "";
       const sig = base.x + "|" + base.y + "|" + anchorText;
       let st = states.get(el);
-      const fresh = !st;
-      if (fresh) st = track(el);
+      const ident = identity(el);
+      const fresh = !st || st.ident !== ident;
+      if (!st) st = track(el);
+      st.ident = ident;
       st.base = base;
-      if (st.sig !== sig) {
+      if (st.sig !== sig || fresh) {
         st.sig = sig;
         setTarget(st, base.x, base.y, parseAnchor(anchorText), fresh);
       }

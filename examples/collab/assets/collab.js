@@ -14,6 +14,14 @@
  *   the textarea (`.save-state`): "Saved", "Saving…", "Offline — your changes are kept and will be
  *   sent", or the server's refusal (`djust:text-error`).
  *
+ * - Remembers, in cookies the editor reads on its next mount (views/remembered.rs), that this
+ *   person went invisible (`collab_invisible=<uid>`, 30 days, removed when they become
+ *   visible) and the colour they show in this document (`collab_color_<doc>=<uid>.<rrggbb>`,
+ *   a session cookie), from the container's data-uid/-doc/-color/-invisible attributes: a
+ *   reconnect or a reload comes back invisible, and in the same colour where it is free.
+ *   The other open tabs of this browser follow a change of visibility (localStorage
+ *   `collab:invisible` and its `storage` event -> pushEvent("set_invisible", {invisible})).
+ *
  * User data is only ever assigned to `textarea.value`; markup with names (list, cursors,
  * flash messages) is rendered by the server's autoescaping templates.
  */
@@ -22,6 +30,20 @@
 
   const TYPING_IDLE_MS = 1500;
   const DEFAULT_DEBOUNCE_MS = 300;
+  const INVISIBLE_DAYS = 30;
+  const INVISIBLE_KEY = "collab:invisible";
+
+  /** Sets (or, with `value` null, removes) a cookie the server reads on the WebSocket upgrade. */
+  function setCookie(name, value, maxAgeSeconds) {
+    const age = value === null ? "; max-age=0" : maxAgeSeconds ? "; max-age=" + maxAgeSeconds : "";
+    document.cookie = name + "=" + (value === null ? "" : value) + "; path=/; samesite=lax" + age;
+  }
+
+  /** The value of cookie `name`, or null. */
+  function getCookie(name) {
+    const found = document.cookie.split("; ").find((c) => c.startsWith(name + "="));
+    return found ? found.slice(name.length + 1) : null;
+  }
 
   /**
    * Where `offset` in `before` lands in `after`: offsets in the common prefix stay, offsets in
@@ -71,6 +93,9 @@
   /** @type {DjustHook} */
   const Editor = {
     mounted() {
+      this.remember();
+      this.onStorage = (/** @type {StorageEvent} */ e) => this.followOtherTab(e);
+      window.addEventListener("storage", this.onStorage);
       this.watchSaveState();
       this.lastInput = 0;
       this.typing = false;
@@ -87,6 +112,41 @@
         this.stopTyping();
       });
       this.handleEvent("content_changed", (payload) => this.onContentChanged(payload));
+    },
+
+    /** Writes what the next mount should know (see the file's header) from the container. */
+    remember() {
+      const d = this.el.dataset;
+      if (!d.uid || !/^[a-z0-9]+$/.test(d.uid)) return;
+      try {
+        // Tells the other tabs (a `storage` event there); unchanged, it tells nobody.
+        const mine = d.invisible === "true" ? d.uid : "";
+        if ((localStorage.getItem(INVISIBLE_KEY) || "") !== mine) localStorage.setItem(INVISIBLE_KEY, mine);
+      } catch (err) {
+        // No storage (a privacy mode): the other tabs follow on their next mount.
+      }
+      if (d.invisible === "true") {
+        setCookie("collab_invisible", d.uid, INVISIBLE_DAYS * 86400);
+        return; // the colour shown is the one from before: keep it
+      }
+      if (getCookie("collab_invisible") === d.uid) setCookie("collab_invisible", null);
+      const color = /^#([0-9a-fA-F]{6})$/.exec(d.color || "");
+      if (color && /^[0-9]+$/.test(d.doc || "")) {
+        setCookie("collab_color_" + d.doc, d.uid + "." + color[1].toLowerCase(), 0);
+      }
+    },
+
+    updated() {
+      this.remember();
+    },
+
+    /** Another tab of this person went invisible or visible: this one follows. */
+    followOtherTab(/** @type {StorageEvent} */ e) {
+      const d = this.el.dataset;
+      if (e.key !== INVISIBLE_KEY || !d.uid) return;
+      if (e.newValue !== d.uid && e.oldValue !== d.uid) return; // someone else's
+      const want = e.newValue === d.uid;
+      if (want !== (d.invisible === "true")) this.pushEvent("set_invisible", { invisible: want });
     },
 
     textarea() {
@@ -154,10 +214,12 @@
     reconnected() {
       // A reconnect mounts a fresh view with fresh presence meta: not typing.
       this.typing = false;
+      this.remember();
     },
 
     destroyed() {
       clearTimeout(this.typingTimer);
+      window.removeEventListener("storage", this.onStorage);
     },
   };
 

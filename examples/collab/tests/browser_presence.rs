@@ -9,8 +9,8 @@ mod support;
 use std::time::Duration;
 
 use support::browser::{
-    DRAWN, R, close_tab, connected, cursor, cursor_count, held_after, listed, lists_exactly,
-    open_as, open_tab,
+    DRAWN, R, close_tab, connected, connections_of, cursor, cursor_count, held_after, listed,
+    lists_exactly, open_as, open_tab,
 };
 use support::start;
 
@@ -128,23 +128,11 @@ async fn two_tabs_of_one_user(browser: &djust_testkit::Browser) -> R {
     let first = open_tab(&a, &app, DOC).await?;
     b.wait_for(&lists_exactly(&["alice", "bob"])).await?;
     // Two connections, one person.
-    support::eventually_true(|| {
-        app.presence
-            .list("editor:1")
-            .iter()
-            .any(|p| p.get_str("name") == Some("alice") && p.connections() == 2)
-    })
-    .await;
+    support::eventually_true(|| connections_of(&app, "editor:1", "alice") == 2).await;
     assert_eq!(listed(&b).await?, ["bob", "alice"]);
 
     close_tab(&a, first).await?;
-    support::eventually_true(|| {
-        app.presence
-            .list("editor:1")
-            .iter()
-            .any(|p| p.get_str("name") == Some("alice") && p.connections() == 1)
-    })
-    .await;
+    support::eventually_true(|| connections_of(&app, "editor:1", "alice") == 1).await;
     // The remaining tab keeps alice: still listed once, no "left" message.
     connected(&a).await?;
     assert_eq!(listed(&b).await?, ["bob", "alice"]);

@@ -1,11 +1,14 @@
 //! `/document/{doc_id}`: the spec's Quick Start `DocumentView` — a presence bar over a
-//! read-only document, with the spec's join/leave `flash` events.
+//! read-only document, with the spec's join/leave `flash` events. The bar shows the first
+//! [`RoomLimits::avatars`] people (in join order) and `+N` for the rest, so a room of 1000
+//! renders a handful of avatars.
 
 use djust::presence::{LivePresence, PresenceMixin, PresenceRecord};
 use djust::{Context, LiveView, MountRequest, Socket, ViewError};
 use serde::Serialize;
 use serde_json::json;
 
+use super::roster::{RoomLimits, Roster};
 use super::{Flashes, db, display_name, load_document};
 use crate::db::Document;
 use crate::people::Person;
@@ -18,6 +21,9 @@ pub(crate) struct DocumentView {
     document: Document,
     #[serde(skip)]
     me: Person,
+    /// How many avatars the bar shows ([`RoomLimits`], from the app state).
+    #[serde(skip)]
+    limits: RoomLimits,
     #[serde(skip)]
     flashes: Flashes,
     #[serde(skip)]
@@ -47,6 +53,7 @@ impl LiveView for DocumentView {
             document,
             presence: LivePresence::new(socket),
             flashes: Flashes::default(),
+            limits: req.state::<RoomLimits>().copied().unwrap_or_default(),
             me,
         };
         view.me.color = super::track_in_room(&view, view.me.preferred, view.me.meta())?;
@@ -54,10 +61,13 @@ impl LiveView for DocumentView {
     }
 
     fn get_context_data(&self, _socket: &Socket) -> Result<Context, ViewError> {
+        // The spec's `presences` loop gets the first faces only; `more_faces` counts the rest.
+        let roster = Roster::new(&self.list_presences(), None, self.limits);
         let mut ctx = Context::new();
         ctx.insert("doc_id", &self.doc_id)?
             .insert("document", &self.document)?
-            .insert("presences", &self.list_presences())?
+            .insert("presences", &roster.faces)?
+            .insert("more_faces", &roster.more_faces)?
             .insert("presence_count", &self.presence_count())?
             .insert("flashes", &self.flashes.items())?
             .insert("me", &self.me)?

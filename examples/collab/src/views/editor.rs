@@ -5,6 +5,7 @@ use djust::{Context, LiveView, MountRequest, Socket, ViewError};
 use serde::Serialize;
 use serde_json::json;
 
+use super::remembered::Remembered;
 use super::roster::{RoomLimits, Roster};
 use super::{Flashes, db, display_name, load_document};
 use crate::db::{Db, text_key};
@@ -61,7 +62,14 @@ impl LiveView for CollaborativeEditor {
     async fn mount(req: &MountRequest, socket: &mut Socket) -> Result<Self, ViewError> {
         let db = db(req)?;
         let doc = load_document(&db, req).await?;
-        let me = Person::of(&req.identity);
+        let mut me = Person::of(&req.identity);
+        // What this browser remembers (the Editor hook's cookies): invisible, and the colour
+        // shown here before a reconnect or reload, asked for again where it is free.
+        let remembered = Remembered::read(&req.headers, &me.uid, doc.id);
+        if let Some(color) = remembered.color {
+            me.preferred = color;
+            me.color = color;
+        }
         // `?simple=true`: the spec's simple variant (see `update_content`).
         let simple = req.query.get_opt::<bool>("simple")?.unwrap_or(false);
         let content = if simple {
@@ -81,12 +89,15 @@ impl LiveView for CollaborativeEditor {
             presence: LivePresence::new(socket),
             flashes: Flashes::default(),
             limits: req.state::<RoomLimits>().copied().unwrap_or_default(),
-            invisible: false,
+            invisible: remembered.invisible,
             db,
             me,
         };
-        // A no-op during the page GET; over the WebSocket this joins "editor:{doc_id}".
-        view.me.color = super::track_in_room(&view, view.me.preferred, view.me.meta())?;
+        // A no-op during the page GET; over the WebSocket this joins "editor:{doc_id}" —
+        // unless the person went invisible and has not become visible since.
+        if !view.invisible {
+            view.me.color = super::track_in_room(&view, view.me.preferred, view.me.meta())?;
+        }
         Ok(view)
     }
 
@@ -153,8 +164,10 @@ impl CollaborativeEditor {
     /// The "Go invisible" toggle: the spec's `untrack_presence()` (everyone else sees this
     /// user leave: list, count, cursor), and back with `track_presence` in a colour the room
     /// has free. The view stays subscribed, so an invisible user still sees the others; the
-    /// shared text is not presence, so they still edit. Per tab: a second visible tab keeps
-    /// the user present, and a reconnect (a fresh mount) is visible again.
+    /// shared text is not presence, so they still edit. The choice outlives the connection:
+    /// the Editor hook keeps it in a cookie ([`Remembered`]), so a reconnect, a reload or a
+    /// new tab opens invisible too, and tells the browser's other open tabs, which follow
+    /// ([`CollaborativeEditor::set_invisible`]).
     #[event_handler]
     fn toggle_visibility(&mut self) -> Result<(), ViewError> {
         if self.invisible {
@@ -163,6 +176,16 @@ impl CollaborativeEditor {
         } else {
             self.untrack_presence();
             self.invisible = true;
+        }
+        Ok(())
+    }
+
+    /// The Editor hook's sync between tabs: another tab of this browser made this person
+    /// invisible (or visible again); this tab follows, so no forgotten tab keeps them present.
+    #[event_handler]
+    fn set_invisible(&mut self, invisible: bool) -> Result<(), ViewError> {
+        if invisible != self.invisible {
+            self.toggle_visibility()?;
         }
         Ok(())
     }

@@ -5,6 +5,7 @@ pub(crate) mod directory;
 pub(crate) mod document;
 pub(crate) mod editor;
 pub(crate) mod list;
+pub(crate) mod remembered;
 pub(crate) mod roster;
 
 use std::collections::VecDeque;

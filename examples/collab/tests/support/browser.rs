@@ -29,12 +29,23 @@ pub async fn connected(page: &Page) -> R {
 
 /// A new context (own cookies) logged in as `name` (or a guest for `None`), showing `path`.
 pub async fn open_as(browser: &Browser, app: &TestApp, name: Option<&str>, path: &str) -> R<Page> {
+    open_at(browser, app.addr, name, path).await
+}
+
+/// [`open_as`] on the server at `addr` (e.g. a `collab` process).
+pub async fn open_at(
+    browser: &Browser,
+    addr: std::net::SocketAddr,
+    name: Option<&str>,
+    path: &str,
+) -> R<Page> {
+    let url = |p: &str| format!("http://{addr}{p}");
     let page = browser.new_context().await?;
     match name {
         Some(name) => {
             // The login form, filled in and submitted as a person would (a POST from this
             // site); it redirects to `path`.
-            page.goto(&app.url(&format!("/login?next={}", encode(path))))
+            page.goto(&url(&format!("/login?next={}", encode(path))))
                 .await?;
             page.type_into("input[name=name]", name).await?;
             page.click("form[action='/login'] button[type=submit]")
@@ -43,7 +54,7 @@ pub async fn open_as(browser: &Browser, app: &TestApp, name: Option<&str>, path:
             page.wait_for(&format!("(location.pathname + location.search) === {want}"))
                 .await?;
         }
-        None => page.goto(&app.url(path)).await?,
+        None => page.goto(&url(path)).await?,
     }
     connected(&page).await?;
     Ok(page)
@@ -126,6 +137,15 @@ pub async fn cursor(page: &Page, uid: &str) -> R<Value> {
     .await
 }
 
+/// How many connections the person named `name` has on `key` (0 when absent).
+pub fn connections_of(app: &TestApp, key: &str, name: &str) -> usize {
+    app.presence
+        .list(key)
+        .iter()
+        .find(|p| p.get_str("name") == Some(name))
+        .map_or(0, |p| p.connections())
+}
+
 /// Number of remote cursors shown.
 pub async fn cursor_count(page: &Page) -> R<u64> {
     Ok(page
@@ -162,4 +182,42 @@ pub async fn held_after(
 ) -> R<Duration> {
     page.wait_for_within(predicate, limit).await?;
     Ok(since.elapsed())
+}
+
+/// Seconds the main threads of `page`'s renderer processes have spent runnable but not
+/// running — waiting for a core (the scheduler's run delay, the second field of
+/// `/proc/<pid>/schedstat`; Linux). The difference over a measuring window tells a page that
+/// was slow from a machine that starved it.
+pub fn renderer_waited(page: &Page) -> f64 {
+    let profile = page.profile_dir().to_string_lossy().into_owned();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    let mut ns = 0u64;
+    for entry in dir.flatten() {
+        if !entry
+            .file_name()
+            .to_string_lossy()
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+        {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(cmdline) = std::fs::read(path.join("cmdline")) else {
+            continue;
+        };
+        let cmdline = String::from_utf8_lossy(&cmdline);
+        if !cmdline.contains("--type=renderer") || !cmdline.contains(&profile) {
+            continue;
+        }
+        if let Ok(stat) = std::fs::read_to_string(path.join("schedstat")) {
+            ns += stat
+                .split_whitespace()
+                .nth(1)
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+    }
+    ns as f64 / 1e9
 }

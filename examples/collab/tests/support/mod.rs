@@ -4,6 +4,8 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod crowd;
+pub mod motion;
 pub mod process;
 
 use std::net::SocketAddr;
