@@ -182,7 +182,7 @@ async fn measure(browser: &djust_testkit::Browser) -> R {
     ))
     .await?;
     let _moving = crowd.move_cursors(MOVING, HZ);
-    // Every mover's cursor on the page (the default cursor_limit is 50), moving.
+    // Every mover's cursor on the page (below the default cursor_limit of 200), moving.
     page.wait_for(&format!(
         "document.querySelectorAll('.cursor').length === {MOVING}"
     ))
