@@ -103,10 +103,13 @@ pub fn yielded_color(
                 .is_some_and(|c| c.eq_ignore_ascii_case(color))
             && (r.joined_at(), r.id()) < (mine.joined_at(), mine.id())
     });
+    if !clash {
+        return None;
+    }
     let others = others_colors(me, records);
     let free = djust::guest::free_color(preferred, &others);
     let free_left = !others.iter().any(|c| c.eq_ignore_ascii_case(free));
-    (clash && free_left).then_some(free)
+    free_left.then_some(free)
 }
 
 /// The colours every user of `records` but `me` shows.

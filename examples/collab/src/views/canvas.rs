@@ -64,8 +64,8 @@ impl LiveView for CollaborativeDocView {
         Ok(ctx)
     }
 
-    fn handle_presence_join(&mut self, _presence: &PresenceRecord, _socket: &mut Socket) {
-        super::settle(self, |v| &mut v.me);
+    fn handle_presence_join(&mut self, presence: &PresenceRecord, _socket: &mut Socket) {
+        super::settle_on_join(self, presence, |v| &mut v.me);
     }
 
     fn handle_heartbeat(&mut self, _socket: &mut Socket) {

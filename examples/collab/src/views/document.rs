@@ -84,7 +84,7 @@ impl LiveView for DocumentView {
     }
 
     fn handle_presence_join(&mut self, presence: &PresenceRecord, socket: &mut Socket) {
-        super::settle(self, |v| &mut v.me);
+        super::settle_on_join(self, presence, |v| &mut v.me);
         self.flashes.joined(presence);
         let message = format!("{} joined", display_name(presence));
         if let Err(e) = socket.push_event("flash", json!({ "message": message, "type": "info" })) {

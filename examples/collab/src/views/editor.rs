@@ -132,7 +132,7 @@ impl LiveView for CollaborativeEditor {
     }
 
     fn handle_presence_join(&mut self, presence: &PresenceRecord, socket: &mut Socket) {
-        super::settle(self, |v| &mut v.me);
+        super::settle_on_join(self, presence, |v| &mut v.me);
         self.flashes.joined(presence);
         let payload = json!({ "name": display_name(presence), "color": presence.get_str("color") });
         if let Err(e) = socket.push_event("user_joined", payload) {
