@@ -5,6 +5,7 @@
 
 pub mod browser;
 pub mod process;
+pub mod text;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
