@@ -49,7 +49,9 @@
 
   // The offline queue and connection state (offline.js, served before this file).
   function offline() {
-    return djust.__offline || { enqueue: function () { return false; }, drain: function () { return []; },
+    return djust.__offline || {
+      add: function (name, payload, key, online) { return online ? { name: name, payload: payload } : null; },
+      ack: function () {}, forget: function () {}, resend: function () { return []; },
       setConnection: function () {}, changed: function () {} };
   }
 
@@ -150,26 +152,34 @@
   }
 
   /**
-   * Sends the event `name`, or, while disconnected, queues it for the next mount (offline.js):
-   * `key` names what it carries the whole of (a field's value), so that a run of them keeps
-   * only the last. A `coalesce` event (mousemove, cursors) is dropped instead: stale by then.
+   * Sends the event `name` through the outbox (offline.js: numbered, kept until its `ack`,
+   * queued while disconnected; `key`: see add). A `coalesce` event is never kept.
    */
   function pushEvent(name, payload, coalesce, key) {
-    if (connected && ws && ws.readyState === 1) {
-      const frame = { t: "event", ref: nextRef++, name: name, payload: payload || {} };
-      if (coalesce) frame.coalesce = true;
-      return sendFrame(frame);
+    const online = connected && ws && ws.readyState === 1;
+    if (coalesce) {
+      if (!online) return false;
+      return sendFrame({ t: "event", ref: nextRef++, name: name, payload: payload || {}, coalesce: true });
     }
-    if (coalesce) return false;
-    return offline().enqueue(name, payload || {}, key);
+    const entry = offline().add(name, payload || {}, key, online);
+    if (!entry) return false;
+    if (online && !sendEvent(entry)) {
+      offline().forget(entry);
+      return false;
+    }
+    return true;
   }
 
-  /** Sends what was queued while disconnected, in order (right after a mount). */
+  function sendEvent(e) {
+    return sendFrame({ t: "event", ref: nextRef++, name: e.name, payload: e.payload, seq: e.seq,
+      client: e.client });
+  }
+
+  /** After a mount: every event not answered yet, in order (the server drops duplicates). */
   function sendQueued() {
-    const queued = offline().drain();
-    for (let i = 0; i < queued.length; i++) {
-      sendFrame({ t: "event", ref: nextRef++, name: queued[i].name, payload: queued[i].payload });
-    }
+    offline().resend().forEach(function (e) {
+      if (!sendEvent(e)) offline().forget(e);
+    });
   }
 
   function fieldKey(kind, name, el) {
@@ -233,6 +243,9 @@
         break;
       case "heartbeat":
         heartbeatPending = false;
+        break;
+      case "ack":
+        offline().ack(frame.client, frame.seq);
         break;
       case "error":
         console.warn("djust: server error [" + frame.code + "] " + frame.message);

@@ -1,26 +1,20 @@
 /*
- * djust client, offline behaviour (docs/runtime.md, "Offline and the connection state"):
- * dj-* events raised while disconnected are queued (bounded) and sent after the next mount,
- * or refused visibly; and the connection state is shown in every [dj-connection-state]
- * element, on <body dj-connection="…">, through window.djust.connectionState and the
- * `djust:connection` window event. Served inside /djust/djust.js before client.js, which
- * drives it (window.djust.__offline).
- *
- * States: "connecting" (before the first mount), "saved" (connected, nothing waiting),
- * "saving" (connected, shared-text edits not yet acknowledged), "reconnecting" (disconnected,
- * nothing waiting), "offline" (disconnected with queued events or unsaved shared text), and
- * "unsaved" (connected, but the server refused a shared-text edit for good: the text is on
- * screen only) and "refused" (the server refused the mount for good: reload).
- *
- * Default styles are injected once (a constructed stylesheet, else <style id="djust-offline">): the state element as a small
- * pill, and, while disconnected, [dj-cursor] elements and remote carets hidden and [dj-presence]
- * lists greyed (stale: they come back with the next mount).
+ * djust client offline behaviour (docs/runtime.md, "Offline and the connection state"): the
+ * outbox of numbered dj-* events, kept (also in sessionStorage) until the server's `ack` and
+ * re-sent after each mount; queued while disconnected (bounded, else refused visibly). And the
+ * connection state in [dj-connection-state], <body dj-connection>, djust.connectionState and
+ * the `djust:connection` event: connecting, saved, saving, reconnecting, offline, unsaved,
+ * refused. Injects default styles once (stale cursors, carets and presence while disconnected).
+ * Driven by client.js through window.djust.__offline.
  */
 (function () {
   "use strict";
 
-  // Queued events at most (the server's default event burst is 100: they all get through).
+  // Events raised while disconnected, at most (below the server's default burst of 100).
   const QUEUE_MAX = 50;
+  // Sent, unanswered events kept at most.
+  const KEEP_MAX = 200;
+  const STORE_KEY = "djust:events:" + location.pathname + location.search;
   const STYLE_ID = "djust-offline";
   const CSS =
     "[dj-connection-state]{display:inline-block;font:12px/18px system-ui,sans-serif;" +
@@ -37,7 +31,10 @@
   const djust = window.djust || {};
   window.djust = djust;
 
+  // {client, seq, name, payload, key, sent}, oldest first.
   let queue = [];
+  let nextSeq = 1;
+  const client = randomId();
   let refusedCount = 0;
   let conn = { connected: false, everMounted: false, refused: false, retryAt: 0 };
   let shown = { state: "", text: "" };
@@ -72,6 +69,38 @@
   function injectStyles() {
     injectCss(STYLE_ID, CSS);
   }
+
+  function randomId() {
+    const bytes = new Uint8Array(8);
+    if (window.crypto && window.crypto.getRandomValues) window.crypto.getRandomValues(bytes);
+    else for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
+    return Array.from(bytes, function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("");
+  }
+
+  function persist() {
+    try {
+      if (queue.length) sessionStorage.setItem(STORE_KEY, JSON.stringify(queue));
+      else sessionStorage.removeItem(STORE_KEY);
+    } catch (err) {
+      // Storage full or disabled: kept in the page only.
+    }
+  }
+
+  // What a previous page of this tab left unanswered.
+  function restore() {
+    try {
+      const kept = JSON.parse(sessionStorage.getItem(STORE_KEY) || "[]");
+      if (Array.isArray(kept)) {
+        queue = kept.filter(function (e) {
+          return e && typeof e.name === "string" && typeof e.client === "string" &&
+            typeof e.seq === "number";
+        });
+      }
+    } catch (err) {
+      queue = [];
+    }
+  }
+  restore();
 
   /** Shared-text fields with edits the server has not acknowledged (shared-text.js). */
   function unsavedText() {
@@ -136,18 +165,19 @@
   }
 
   /**
-   * Keeps an event raised while disconnected. `key` (optional) names what the event carries
-   * the whole of (e.g. one field's value): a run of events with the same key keeps only the
-   * last. Returns false (and tells the page) when the queue is full.
+   * Adds an event; returns its entry (to send now if `online`) or null if refused. Offline, a
+   * run of unsent events with the same `key` (one field's whole value) keeps only the last.
    */
-  function enqueue(name, payload, key) {
+  function add(name, payload, key, online) {
     const last = queue[queue.length - 1];
-    if (key && last && last.key === key) {
+    if (!online && key && last && !last.sent && last.key === key) {
       last.payload = payload;
+      persist();
       update();
-      return true;
+      return last;
     }
-    if (queue.length >= QUEUE_MAX) {
+    const unsent = queue.filter(function (e) { return !e.sent; }).length;
+    if (!online && unsent >= QUEUE_MAX) {
       refusedCount++;
       console.warn("djust: offline, and " + QUEUE_MAX + " events are waiting already: `" + name +
         "` is not kept");
@@ -155,24 +185,51 @@
         detail: { name: name, payload: payload, reason: "offline queue full" },
       }));
       update();
-      return false;
+      return null;
     }
-    queue.push({ name: name, payload: payload, key: key || null });
+    const entry = { client: client, seq: nextSeq++, name: name, payload: payload,
+      key: key || null, sent: !!online };
+    queue.push(entry);
+    if (queue.length > KEEP_MAX) {
+      const old = queue.shift();
+      console.warn("djust: " + KEEP_MAX + " events unanswered: `" + old.name + "` is not kept");
+    }
+    persist();
     update();
-    return true;
+    return entry;
   }
 
-  /** The queued events, oldest first (the queue is emptied). */
-  function drain() {
-    const out = queue;
-    queue = [];
+  /** The server answered every event of `from` up to `seq`: forget them. */
+  function ack(from, seq) {
+    const before = queue.length;
+    queue = queue.filter(function (e) { return e.client !== from || e.seq > seq; });
+    if (queue.length !== before) {
+      persist();
+      update();
+    }
+  }
+
+  function forget(entry) {
+    const at = queue.indexOf(entry);
+    if (at >= 0) queue.splice(at, 1);
+    persist();
+    update();
+  }
+
+  /** Every event not answered yet, oldest first, to send on a new connection. */
+  function resend() {
     refusedCount = 0;
-    return out;
+    queue.forEach(function (e) { e.sent = true; });
+    persist();
+    update();
+    return queue.slice();
   }
 
   djust.__offline = {
-    enqueue: enqueue,
-    drain: drain,
+    add: add,
+    ack: ack,
+    forget: forget,
+    resend: resend,
     /** client.js: the connection changed (fields: connected, everMounted, refused, retryAt). */
     setConnection: function (c) {
       conn = Object.assign({}, conn, c);

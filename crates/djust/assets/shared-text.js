@@ -1,37 +1,25 @@
 /*
- * djust shared text: binds each <textarea dj-shared-text="field"> to a Yjs document that the
- * server merges with everyone else's edits (docs/runtime.md, "Shared text"; frames in
- * docs/protocol.md). Served inside /djust/djust.js after client.js; loads /djust/yjs.js (the
- * vendored `yjs` package, global `Y`) the first time a page has such a field.
- *
- * - Local edits become minimal Y.Text deletes/inserts (the changed span between the old and the
- *   new value, found around the caret).
- * - Remote updates are applied to the Y.Text, then to the textarea, keeping the local caret and
- *   selection where they were relative to the text (Yjs relative positions). The textarea always
- *   shows the merged text, which includes every local edit: it is never set to an older version.
- * - Sending: one update in flight per field; edits made meanwhile are merged into the next one.
- *   An update counts as saved once the server acknowledges it (text_ack: applied and durable).
- *   On every (re)connect the client sends its state vector, applies what it misses and sends
- *   everything the server's state vector lacks, so updates never acknowledged (lost in a crash,
- *   typed while offline) are sent again.
- * - Carets: the local caret and selection go to the server as Yjs relative positions
- *   (text_caret, at most one per CARET_MS, re-sent every CARET_REFRESH_MS); the other users'
- *   carets are drawn by text-carets.js (window.djust.__CaretOverlay).
- * - IME composition: nothing is diffed between compositionstart and compositionend, and
- *   remote updates wait until the composition ends (applying them would cancel it).
- * - Works on a <textarea> and on an <input> (text-like types).
- * - The textarea's attribute dj-text-state is "loading", "saved", "sending", "offline" or
- *   "error" (a refused update: the field stops sending; `djust:text-error` fires on window).
+ * djust shared text: each <textarea|input dj-shared-text="field"> bound to a Yjs document the
+ * server merges with everyone's edits (docs/runtime.md "Shared text", docs/protocol.md). Loads
+ * /djust/yjs.js (global `Y`) on the first page with a field. Edits are sent at once, up to
+ * MAX_INFLIGHT unacknowledged per field, kept (also in sessionStorage) until text_ack and sent
+ * again after every sync; remote edits keep the local caret (relative positions); carets are
+ * drawn by text-carets.js; nothing is diffed during IME composition. dj-text-state: loading,
+ * saved, sending, offline, error.
  */
 (function () {
   "use strict";
 
   const YJS_SRC = "/djust/yjs.js";
   const RETRY_MS = 500;
+  // Updates of one field sent and not acknowledged yet, at most (the server takes 256).
+  const MAX_INFLIGHT = 16;
+  const STORE_PREFIX = "djust:text:";
   const CARET_MS = 50;
   const CARET_REFRESH_MS = 15000;
   const LOCAL = "djust-local";
   const REMOTE = "djust-remote";
+  const RESTORED = "djust-restored";
 
   const djust = window.djust || {};
   window.djust = djust;
@@ -95,8 +83,11 @@
     this.shadow = "";
     this.synced = false;
     this.everSynced = false;
-    this.inflight = null;
+    // Sent, not acknowledged: [{id, update}], oldest first.
+    this.inflight = [];
+    // Not sent yet (merged into one update when sent).
     this.queue = [];
+    this.storeKey = STORE_PREFIX + location.pathname + location.search + ":" + name;
     this.nextId = 1;
     this.failed = false;
     this.retry = null;
@@ -110,9 +101,11 @@
     this.doc.on("update", function (update, origin) {
       if (origin === LOCAL) {
         self.queue.push(update);
+        self.persist();
         self.pump();
       }
     });
+    this.restore();
     this.onInput = function () {
       self.captureLocal();
       self.caretMoved();
@@ -264,6 +257,7 @@
   Binding.prototype.sync = function () {
     this.synced = false;
     clearTimeout(this.retry);
+    this.retry = null;
     const sv = this.Y.encodeStateVector(this.doc);
     djust.__send({ t: "text_sync", field: this.name, sv: toB64(sv) });
     this.setState();
@@ -278,10 +272,13 @@
         this.showText(null);
       }
     }
-    // Everything the server lacks, which includes every update it never acknowledged.
+    // Every unacknowledged update (maybe applied, not durable) and what the server lacks.
     const missing = this.Y.encodeStateAsUpdate(this.doc, fromB64(frame.sv));
-    this.inflight = null;
-    this.queue = hasContent(missing) ? [missing] : [];
+    const again = this.inflight.map(function (e) { return e.update; }).concat(this.queue);
+    if (hasContent(missing)) again.push(missing);
+    this.inflight = [];
+    this.queue = again.length ? [again.length === 1 ? again[0] : this.Y.mergeUpdates(again)] : [];
+    this.persist();
     this.synced = true;
     this.pump();
     // A new connection: peers lost the old one's caret; show it again where it was.
@@ -295,38 +292,48 @@
   }
 
   Binding.prototype.pump = function () {
-    if (!this.synced || this.inflight || this.failed || !this.queue.length || !live) {
+    if (!this.synced || this.failed || !this.queue.length || !live ||
+      this.inflight.length >= MAX_INFLIGHT || this.retry) {
       this.setState();
       return;
     }
     const update = this.queue.length === 1 ? this.queue[0] : this.Y.mergeUpdates(this.queue);
     this.queue = [];
-    this.inflight = { id: this.nextId++, update: update };
-    djust.__send({ t: "text_update", field: this.name, id: this.inflight.id, update: toB64(update) });
+    const entry = { id: this.nextId++, update: update };
+    this.inflight.push(entry);
+    djust.__send({ t: "text_update", field: this.name, id: entry.id, update: toB64(update) });
     this.setState();
   };
 
   Binding.prototype.onAck = function (ids) {
-    if (this.inflight && ids.indexOf(this.inflight.id) >= 0) this.inflight = null;
+    const before = this.inflight.length;
+    this.inflight = this.inflight.filter(function (e) { return ids.indexOf(e.id) < 0; });
+    if (this.inflight.length !== before) this.persist();
     this.pump();
   };
 
   Binding.prototype.onError = function (frame) {
-    if (frame.id === undefined || !this.inflight || frame.id !== this.inflight.id) {
+    let at = -1;
+    for (let i = 0; frame.id !== undefined && i < this.inflight.length; i++) {
+      if (this.inflight[i].id === frame.id) at = i;
+    }
+    if (at < 0) {
       console.warn("djust: shared text [" + frame.code + "] " + frame.message);
       return;
     }
     const self = this;
+    const entry = this.inflight.splice(at, 1)[0];
     if (frame.code === "rate_limited") {
       // Not applied: send it again (with what was typed meanwhile) a little later.
-      this.queue.unshift(this.inflight.update);
-      this.inflight = null;
+      this.queue.unshift(entry.update);
       clearTimeout(this.retry);
-      this.retry = setTimeout(function () { self.pump(); }, RETRY_MS);
+      this.retry = setTimeout(function () { self.retry = null; self.pump(); }, RETRY_MS);
+      this.setState();
       return;
     }
-    // Refused for good (too large, malformed): keep the text on screen, stop sending.
+    // Refused for good: keep the text on screen, stop sending, not kept for a reload.
     this.failed = true;
+    this.forget();
     this.setState();
     console.error("djust: shared text `" + this.name + "` refused: " + frame.message);
     window.dispatchEvent(new CustomEvent("djust:text-error", { detail: frame }));
@@ -338,7 +345,7 @@
     if (this.failed) state = "error";
     else if (!this.everSynced) state = "loading";
     else if (!live) state = "offline";
-    else if (this.inflight || this.queue.length || !this.synced) state = "sending";
+    else if (this.inflight.length || this.queue.length || !this.synced) state = "sending";
     else state = "saved";
     if (this.el.getAttribute("dj-text-state") !== state) {
       this.el.setAttribute("dj-text-state", state);
@@ -348,7 +355,51 @@
 
   /** Edits not acknowledged by the server yet (they are kept and sent after a reconnect). */
   Binding.prototype.unsaved = function () {
-    return !this.failed && (this.inflight || this.queue.length) ? 1 : 0;
+    return !this.failed && (this.inflight.length || this.queue.length) ? 1 : 0;
+  };
+
+  // Unacknowledged updates, kept for a reload.
+  Binding.prototype.persist = function () {
+    if (this.failed) return;
+    const all = this.inflight.map(function (e) { return e.update; }).concat(this.queue);
+    try {
+      if (!all.length) {
+        sessionStorage.removeItem(this.storeKey);
+        return;
+      }
+      const merged = all.length === 1 ? all[0] : this.Y.mergeUpdates(all);
+      sessionStorage.setItem(this.storeKey, toB64(merged));
+    } catch (err) {
+      if (!this.storeWarned) console.warn("djust: shared text not kept for a reload", err);
+      this.storeWarned = true;
+    }
+  };
+
+  Binding.prototype.forget = function () {
+    try {
+      sessionStorage.removeItem(this.storeKey);
+    } catch (err) {
+      // Nothing stored, then.
+    }
+  };
+
+  // What a previous page of this tab left unacknowledged: applied, and sent by the first sync.
+  Binding.prototype.restore = function () {
+    let kept = null;
+    try {
+      kept = sessionStorage.getItem(this.storeKey);
+    } catch (err) {
+      return;
+    }
+    if (!kept) return;
+    try {
+      const update = fromB64(kept);
+      this.Y.applyUpdate(this.doc, update, RESTORED);
+      this.queue.push(update);
+    } catch (err) {
+      console.warn("djust: unreadable kept shared text dropped", err);
+      this.forget();
+    }
   };
 
   /** Binds the fields under `root` (new ones, and elements a render replaced). */

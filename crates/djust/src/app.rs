@@ -221,6 +221,8 @@ impl DjustBuilder {
         state.insert(crate::shutdown::Registry(live.clone()));
         let texts = djust_text::TextHub::new(self.text_config);
         state.insert(crate::text::Hub(texts.clone()));
+        // Event sequence ids already handled, shared by the process's connections (`replay.rs`).
+        state.insert(crate::replay::Replays::default());
         let handle = DjustHandle {
             texts,
             presence: presence.clone(),

@@ -70,6 +70,7 @@ mod params;
 pub mod presence;
 mod protocol;
 mod render;
+mod replay;
 mod routes;
 pub mod serve;
 mod session;

@@ -32,6 +32,12 @@ pub(crate) enum ClientFrame {
         payload: Value,
         #[serde(default)]
         coalesce: bool,
+        /// The event's sequence id among its client's events (`crate::replay`).
+        #[serde(default)]
+        seq: Option<u64>,
+        /// The client (page) that numbered the event.
+        #[serde(default)]
+        client: Option<String>,
     },
     Heartbeat {
         #[serde(default, rename = "ref")]
@@ -151,6 +157,12 @@ pub(crate) enum ServerFrame<'a> {
         #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
         reference: Option<&'a Value>,
     },
+    /// Every event of `client` up to `seq` was handled (or refused) here: the client forgets
+    /// them (`crate::replay`).
+    Ack {
+        client: &'a str,
+        seq: u64,
+    },
     Error {
         #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
         reference: Option<&'a Value>,
@@ -249,6 +261,7 @@ impl ServerFrame<'_> {
             Self::Push { .. } => "push",
             Self::Render { .. } => "render",
             Self::Heartbeat { .. } => "heartbeat",
+            Self::Ack { .. } => "ack",
             Self::Error { .. } => "error",
             Self::TextSync { .. } => "text_sync",
             Self::TextUpdate { .. } => "text_update",

@@ -11,21 +11,11 @@ mod support;
 
 use std::time::Duration;
 
-use collab::db::Db;
-use djust_testkit::{Browser, Page};
+use djust_testkit::Page;
 use serde_json::json;
-use support::browser::{R, connected, lists_exactly, open_as};
-use support::process::Collab;
+use support::browser::{R, lists_exactly, open_as};
 use support::start;
-
-const DOC: &str = "/doc/1";
-
-async fn value(page: &Page) -> Result<String, djust_testkit::TestkitError> {
-    let v = page
-        .eval("return document.querySelector('textarea[dj-shared-text]').value")
-        .await?;
-    Ok(v.as_str().unwrap_or_default().to_owned())
-}
+use support::text::{DOC, Restartable, alice_and_bob, open_guest, stored_content, value};
 
 /// Waits until every page's field has nothing unacknowledged (the server saved it all).
 async fn all_saved(pages: &[&Page]) -> R {
@@ -68,26 +58,13 @@ async fn converged(pages: &[&Page]) -> Result<String, djust_testkit::TestkitErro
     }
 }
 
-async fn stored_content(db_path: &std::path::Path) -> String {
-    let db = Db::open(db_path).expect("db opens");
-    db.document(1).await.expect("query").expect("doc 1").content
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_users_typing_at_the_same_moment_keep_both_texts() {
     let Some(browser) = djust_testkit::browser().await else {
         return;
     };
     let app = start().await;
-    let a = open_as(&browser, &app, Some("alice"), DOC)
-        .await
-        .expect("alice");
-    let b = open_as(&browser, &app, Some("bob"), DOC)
-        .await
-        .expect("bob");
-    a.wait_for(&lists_exactly(&["alice", "bob"]))
-        .await
-        .expect("both listed");
+    let (a, b) = alice_and_bob(&browser, &app).await.expect("alice and bob");
     // Real keystrokes, at the same moment, both at the end of the text.
     let (ra, rb) = tokio::join!(
         a.type_into("textarea", " [alice types this]"),
@@ -235,32 +212,15 @@ async fn two_hundred_random_interleaved_edits_by_three_users_converge_and_none_i
     }
 }
 
-/// A free port of 127.0.0.1 (bound and released at once).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-async fn open_guest(browser: &Browser, addr: std::net::SocketAddr) -> R<Page> {
-    let page = browser.new_context().await?;
-    page.goto(&format!("http://{addr}{DOC}")).await?;
-    connected(&page).await?;
-    Ok(page)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edit_just_before_kill_9_is_in_the_document_after_the_restart() {
     let Some(browser) = djust_testkit::browser().await else {
         return;
     };
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db = dir.path().join("c.sqlite3");
-    let port = free_port();
-    let env = [("RUST_LOG", "warn")];
-    let mut app = Collab::start_on(&db, port, &env, None);
-    let page = open_guest(&browser, app.addr).await.expect("page");
+    let server = Restartable::new();
+    let db = server.db.clone();
+    let mut app = server.start();
+    let page = open_guest(&browser, app.addr, DOC).await.expect("page");
     page.type_into("textarea", " typed just before the crash")
         .await
         .expect("typed");
@@ -274,8 +234,7 @@ async fn an_edit_just_before_kill_9_is_in_the_document_after_the_restart() {
     page.wait_for("document.querySelector('.save-state').textContent.startsWith('Offline')")
         .await
         .expect("offline shown");
-    let app = Collab::start_on(&db, port, &env, None);
-    assert_eq!(app.addr.port(), port);
+    let app = server.start();
     // The client reconnects by itself, syncs, and sends what the new server lacks.
     // (The reconnect backoff after a few failed attempts is several seconds: a hang guard.)
     page.wait_for_within("window.djust.mountCount >= 2", Duration::from_secs(40))
@@ -293,7 +252,9 @@ async fn an_edit_just_before_kill_9_is_in_the_document_after_the_restart() {
         "in SQLite (state before: {state})"
     );
     // A fresh page of the restarted server shows it.
-    let other = open_guest(&browser, app.addr).await.expect("second page");
+    let other = open_guest(&browser, app.addr, DOC)
+        .await
+        .expect("second page");
     assert_eq!(value(&other).await.expect("text"), want);
     page.close().await.expect("close");
     other.close().await.expect("close");

@@ -10,19 +10,10 @@ mod support;
 
 use std::time::Duration;
 
-use collab::db::Db;
 use djust_testkit::{Page, RedisServer};
-use support::browser::{R, lists_exactly, open_as};
+use support::browser::R;
 use support::start_redis;
-
-const DOC: &str = "/doc/1";
-
-async fn value(page: &Page) -> Result<String, djust_testkit::TestkitError> {
-    let v = page
-        .eval("return document.querySelector('textarea[dj-shared-text]').value")
-        .await?;
-    Ok(v.as_str().unwrap_or_default().to_owned())
-}
+use support::text::{alice_and_bob_on, stored_content, value};
 
 /// Waits (at most 15 s: the store heal runs every 2 s) until both pages show the same text
 /// containing every one of `parts`; returns it.
@@ -64,17 +55,9 @@ async fn shared_text_converges_across_processes_and_through_a_redis_outage() {
     };
     let p1 = start_redis(&redis.url(), None).await;
     let p2 = start_redis(&redis.url(), Some(&p1.db_path)).await;
-    let a = open_as(&browser, &p1, Some("alice"), DOC)
+    let (a, b) = alice_and_bob_on(&browser, [&p1, &p2])
         .await
-        .expect("alice on process 1");
-    let b = open_as(&browser, &p2, Some("bob"), DOC)
-        .await
-        .expect("bob on process 2");
-    for page in [&a, &b] {
-        page.wait_for(&lists_exactly(&["alice", "bob"]))
-            .await
-            .expect("both listed");
-    }
+        .expect("alice on process 1, bob on process 2");
     // At the same moment, on two processes.
     let (ra, rb) = tokio::join!(type_at_end(&a, " {a-one}"), type_at_end(&b, " {b-one}"));
     ra.and(rb).expect("typed");
@@ -104,13 +87,7 @@ async fn shared_text_converges_across_processes_and_through_a_redis_outage() {
             .await
             .expect("saved");
     }
-    let stored = Db::open(&p1.db_path)
-        .expect("db")
-        .document(1)
-        .await
-        .expect("query")
-        .expect("doc 1")
-        .content;
+    let stored = stored_content(&p1.db_path).await;
     for part in ["{a-one}", "{b-one}", "{a-two}", "{b-two}", "{b-three}"] {
         assert!(
             stored.contains(part),

@@ -10,10 +10,9 @@ mod support;
 
 use djust_testkit::Page;
 use serde_json::{Value, json};
-use support::browser::{R, lists_exactly, open_as};
+use support::browser::{R, open_as};
 use support::start;
-
-const DOC: &str = "/doc/1";
+use support::text::{DOC, alice_and_bob, caret_goes_with};
 const TA: &str = "textarea[dj-shared-text]";
 
 /// WebDriver key codes (send_keys): Shift (held to the end of the call), ArrowLeft.
@@ -79,15 +78,7 @@ async fn b_sees_as_caret_at_the_right_character_and_it_goes_when_a_leaves() {
         return;
     };
     let app = start().await;
-    let a = open_as(&browser, &app, Some("alice"), DOC)
-        .await
-        .expect("alice");
-    let b = open_as(&browser, &app, Some("bob"), DOC)
-        .await
-        .expect("bob");
-    b.wait_for(&lists_exactly(&["alice", "bob"]))
-        .await
-        .expect("both listed");
+    let (a, b) = alice_and_bob(&browser, &app).await.expect("alice and bob");
     let seed = collab::db::SEED_CONTENT.chars().count() as u64;
 
     // B is editing somewhere in the middle: remote carets must not move B's caret or focus.
@@ -159,16 +150,7 @@ async fn b_sees_as_caret_at_the_right_character_and_it_goes_when_a_leaves() {
     );
 
     // A leaves: the caret is gone at once (well within the presence grace).
-    let started = std::time::Instant::now();
-    a.close().await.expect("alice leaves");
-    b.wait_for("window.djust.sharedText('content').carets.length === 0 && !document.querySelector('.dj-caret')")
-        .await
-        .expect("gone");
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(3),
-        "gone at once, not after a timeout: {:?}",
-        started.elapsed()
-    );
+    caret_goes_with(a, &b, std::time::Duration::from_secs(3)).await;
     b.close().await.expect("close");
 }
 

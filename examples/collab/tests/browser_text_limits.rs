@@ -11,10 +11,8 @@ mod support;
 use collab::db::{Db, SEED_CONTENT};
 use djust::text::{TextConfig, TextLimits};
 use serde_json::json;
-use support::browser::{lists_exactly, open_as};
 use support::start_with;
-
-const DOC: &str = "/doc/1";
+use support::text::alice_and_bob;
 /// A little over the seed document (its Yjs encoding is about the text's size plus a few bytes).
 const LIMIT: usize = 600;
 
@@ -33,15 +31,7 @@ async fn an_edit_over_the_document_limit_is_refused_with_a_clear_error_and_nothi
         })
     })
     .await;
-    let a = open_as(&browser, &app, Some("alice"), DOC)
-        .await
-        .expect("alice");
-    let b = open_as(&browser, &app, Some("bob"), DOC)
-        .await
-        .expect("bob");
-    a.wait_for(&lists_exactly(&["alice", "bob"]))
-        .await
-        .expect("listed");
+    let (a, b) = alice_and_bob(&browser, &app).await.expect("alice and bob");
     // A small edit fits.
     a.type_into("textarea", " ok").await.expect("typed");
     let good = format!("{SEED_CONTENT} ok");

@@ -1,7 +1,8 @@
 //! `typing`: U users typing C characters per second each into one shared document for T s,
 //! like the browser's shared-text binding does (docs/protocol.md, *Shared text*): each user is
-//! a real Yjs document (`yrs`, the same update format), each keystroke one insert; one
-//! `text_update` in flight per user, keystrokes typed meanwhile merged into the next one.
+//! a real Yjs document (`yrs`, the same update format), each keystroke one insert sent at once
+//! as its own `text_update`, up to [`MAX_INFLIGHT`] unacknowledged per user (the browser
+//! binding's bound); beyond that, keystrokes are merged into the next update.
 //!
 //! Latency is from the keystroke (the local insert) to the moment a peer's document contains
 //! it: a peer's state vector for the sender's client id passing the keystroke's clock (each
@@ -36,6 +37,8 @@ use crate::ws::{Ws, connect, mount};
 const FIELD: &str = "content";
 /// Yjs client ids of the simulated users: `CLIENT_BASE + user`.
 const CLIENT_BASE: u64 = 7_000_000;
+/// Updates a user has sent and not had acknowledged, at most (as `assets/shared-text.js`).
+const MAX_INFLIGHT: usize = 16;
 
 /// Keystroke send times, per sender and clock (nanoseconds since the epoch; 0 = not yet).
 struct KeyLog {
@@ -192,6 +195,15 @@ pub(crate) async fn run(args: TypingArgs) -> Result<Value, BenchError> {
     r.insert("errors".into(), json!(errors));
     r.insert("first_errors".into(), json!(first_errors));
     windows.fields(&mut r);
+    let latency = LatencyMs::of(&hist);
+    progress!(
+        "typing: p99 keystroke to every peer {} ms ({} of {} pairs); server {} cores ({} s CPU); text identical {identical}, complete {complete}",
+        json!(latency.p99),
+        hist.len(),
+        expected,
+        json!(windows.server_cores()),
+        json!(windows.server_cpu_s()),
+    );
     Ok(Value::Object(r))
 }
 
@@ -233,7 +245,7 @@ impl User {
         let mut seen = vec![0u32; self.users];
         let mut synced = false;
         let mut started: Option<u64> = None;
-        let mut inflight = false;
+        let mut inflight = 0usize;
         let mut queue: Vec<Vec<u8>> = Vec::new();
         let mut next_id = 1u64;
         let mut rng =
@@ -269,8 +281,8 @@ impl User {
                     }
                     out.keys += 1;
                     queue.push(update);
-                    if !inflight && send_queued(&mut ws, &mut queue, &mut next_id, &mut out).await {
-                        inflight = true;
+                    if inflight < MAX_INFLIGHT && send_queued(&mut ws, &mut queue, &mut next_id, &mut out).await {
+                        inflight += 1;
                     }
                 }
                 msg = ws.next() => {
@@ -288,9 +300,10 @@ impl User {
                             self.observe(&doc, &mut seen, &mut out.hist);
                         }
                         Some("text_ack") => {
-                            inflight = false;
-                            if !queue.is_empty() && send_queued(&mut ws, &mut queue, &mut next_id, &mut out).await {
-                                inflight = true;
+                            let acked = frame["ids"].as_array().map_or(0, Vec::len);
+                            inflight = inflight.saturating_sub(acked);
+                            if inflight < MAX_INFLIGHT && !queue.is_empty() && send_queued(&mut ws, &mut queue, &mut next_id, &mut out).await {
+                                inflight += 1;
                             }
                         }
                         Some("text_error") => {
@@ -298,7 +311,7 @@ impl User {
                             if out.errors.len() < 5 {
                                 out.errors.push(frame.to_string());
                             }
-                            inflight = false;
+                            inflight = inflight.saturating_sub(1);
                         }
                         _ => {}
                     }

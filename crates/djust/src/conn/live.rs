@@ -363,7 +363,31 @@ impl<V: LiveView, T: Transport> Live<V, T> {
                 name,
                 payload,
                 coalesce,
-            } => self.on_event(reference, name, payload, coalesce).await,
+                seq,
+                client,
+            } => {
+                // A numbered event is answered with an `ack`; a re-sent duplicate of one already
+                // handled gets only that (`crate::replay`). Coalescible events are never numbered.
+                let numbered = seq
+                    .zip(client)
+                    .filter(|(_, c)| !coalesce && crate::replay::valid_client(c));
+                let Some((seq, client)) = numbered else {
+                    return self.on_event(reference, name, payload, coalesce).await;
+                };
+                let user = self.socket.identity().user_id();
+                let replays = self.app.state.get::<crate::replay::Replays>();
+                if replays.is_none_or(|r| r.claim(user, &client, seq))
+                    && let Flow::Close(reason) =
+                        self.on_event(reference, name, payload, coalesce).await
+                {
+                    return Flow::Close(reason);
+                }
+                self.send(&ServerFrame::Ack {
+                    client: &client,
+                    seq,
+                })
+                .await
+            }
             ClientFrame::Heartbeat { reference } => {
                 self.socket.presence_link().heartbeat();
                 self.view.handle_heartbeat(&mut self.socket);

@@ -11,7 +11,7 @@ use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::{broadcast, watch};
 
 /// Unacknowledged updates kept per field; a client with more in flight gets `text_error`s
-/// (the reference client has at most one).
+/// (the reference client has at most 16).
 pub(crate) const MAX_PENDING_ACKS: usize = 256;
 
 /// What woke the connection on the shared-text side.

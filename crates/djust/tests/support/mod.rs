@@ -181,6 +181,18 @@ impl Ws {
         }
     }
 
+    /// Asks for a full render and returns its HTML, skipping frames still on their way before
+    /// it (patches, acks).
+    pub async fn render_html(&mut self) -> String {
+        self.send(json!({"t": "resync"})).await;
+        loop {
+            let frame = self.recv().await;
+            if frame["t"] == "render" {
+                return djust_render::full_html(&frame).expect("html");
+            }
+        }
+    }
+
     /// Asks for a full render and returns its HTML (the view's current state).
     pub async fn state_html(&mut self) -> String {
         self.send(json!({"t": "resync"})).await;

@@ -7,6 +7,7 @@ pub mod browser;
 pub mod crowd;
 pub mod motion;
 pub mod process;
+pub mod text;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
