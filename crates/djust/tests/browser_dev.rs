@@ -4,36 +4,10 @@
 
 mod support;
 
-use djust::{Context, Djust, LiveView, MountRequest, Socket, ViewError};
+use djust::Djust;
 use djust_testkit::TestkitError;
+use support::dev_views::Page;
 use support::{serve, test_config};
-
-/// A counter on the template `page.html`.
-#[derive(serde::Serialize)]
-struct Counter {
-    n: i64,
-}
-
-impl LiveView for Counter {
-    const TEMPLATE: &'static str = "page.html";
-    async fn mount(_req: &MountRequest, _socket: &mut Socket) -> Result<Self, ViewError> {
-        Ok(Counter { n: 0 })
-    }
-    fn get_context_data(&self, _socket: &Socket) -> Result<Context, ViewError> {
-        let mut ctx = Context::new();
-        ctx.insert("n", &self.n)?;
-        Ok(ctx)
-    }
-}
-
-#[djust::event_handlers]
-impl Counter {
-    #[event_handler]
-    fn inc(&mut self) -> Result<(), ViewError> {
-        self.n += 1;
-        Ok(())
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edit_shows_on_the_open_page_and_a_static_file_reloads_it() -> Result<(), TestkitError> {
@@ -53,7 +27,7 @@ async fn an_edit_shows_on_the_open_page_and_a_static_file_reloads_it() -> Result
         .config(test_config().with_dev(true))
         .templates_dir(&templates)
         .reload_pages_on_change(&statics)
-        .live::<Counter>("/")
+        .live::<Page>("/")
         .into_router()
         .expect("router");
     let addr = serve(router).await;

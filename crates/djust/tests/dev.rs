@@ -10,34 +10,8 @@ use std::time::Duration;
 
 use djust::{Context, Djust, DjustConfig, LiveView, MountRequest, Socket, ViewError};
 use serde_json::{Value, json};
+use support::dev_views::Page;
 use support::{FRAME_WAIT, Ws, get, serve, test_config};
-
-/// A page of the template `page.html`, with a counter.
-#[derive(serde::Serialize)]
-struct Page {
-    n: i64,
-}
-
-impl LiveView for Page {
-    const TEMPLATE: &'static str = "page.html";
-    async fn mount(_req: &MountRequest, _socket: &mut Socket) -> Result<Self, ViewError> {
-        Ok(Page { n: 0 })
-    }
-    fn get_context_data(&self, _socket: &Socket) -> Result<Context, ViewError> {
-        let mut ctx = Context::new();
-        ctx.insert("n", &self.n)?;
-        Ok(ctx)
-    }
-}
-
-#[djust::event_handlers]
-impl Page {
-    #[event_handler]
-    fn inc(&mut self) -> Result<(), ViewError> {
-        self.n += 1;
-        Ok(())
-    }
-}
 
 /// A view whose context fails with a message that must not reach a production page.
 struct Failing;
@@ -132,6 +106,13 @@ fn remove(dir: &Path) {
 
 fn html(frame: &Value) -> String {
     djust_render::full_html(frame).expect("a full render")
+}
+
+/// The next frame (not a heartbeat) that the page gets without asking, within [`FRAME_WAIT`].
+async fn pushed(ws: &mut Ws, what: &str) -> Value {
+    tokio::time::timeout(FRAME_WAIT, next(ws))
+        .await
+        .unwrap_or_else(|_| panic!("{what} within FRAME_WAIT of the edit"))
 }
 
 /// The next frame that is not a heartbeat.
@@ -236,9 +217,7 @@ async fn in_dev_mode_an_edited_template_re_renders_open_pages_without_a_click() 
 
     // No event from the page: the watcher re-renders it, in full, keeping the view's state.
     std::fs::write(dir.join("page.html"), "<p id=\"v\">two {{ n }}</p>").unwrap();
-    let frame = tokio::time::timeout(FRAME_WAIT, next(&mut open))
-        .await
-        .expect("a render within FRAME_WAIT of the edit");
+    let frame = pushed(&mut open, "a render").await;
     assert_eq!(frame["t"], "render", "{frame}");
     assert!(
         html(&frame).contains("two 1"),
@@ -247,9 +226,7 @@ async fn in_dev_mode_an_edited_template_re_renders_open_pages_without_a_click() 
 
     // A broken edit: the page is told at once, and keeps its page.
     std::fs::write(dir.join("page.html"), "<p>{% if %}</p>").unwrap();
-    let error = tokio::time::timeout(FRAME_WAIT, next(&mut open))
-        .await
-        .expect("an error within FRAME_WAIT of the edit");
+    let error = pushed(&mut open, "an error").await;
     assert_eq!(error["code"], "render_failed", "{error}");
     assert!(
         error["message"].as_str().unwrap().contains("page.html"),

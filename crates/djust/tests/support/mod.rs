@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod browser_views;
+pub mod dev_views;
 pub mod presence_views;
 pub mod views;
 
