@@ -247,6 +247,9 @@
       case "ack":
         offline().ack(frame.client, frame.seq);
         break;
+      case "reload": // dev mode: a file outside the view's render changed
+        window.location.reload();
+        break;
       case "error":
         console.warn("djust: server error [" + frame.code + "] " + frame.message);
         window.dispatchEvent(new CustomEvent("djust-error", { detail: frame }));

@@ -74,6 +74,7 @@ pub struct DjustBuilder {
     without_ops_routes: bool,
     without_fallback: bool,
     text_config: djust_text::TextConfig,
+    reload_dirs: Vec<PathBuf>,
 }
 
 impl DjustBuilder {
@@ -152,6 +153,15 @@ impl DjustBuilder {
         self
     }
 
+    /// Dev mode: open pages reload as soon as a file under `dir` changes — for the
+    /// application's own static files (CSS, JS), which no view render covers. Templates and
+    /// djust's client script are watched without this (`docs/operations.md`, *Development
+    /// mode*). Does nothing outside dev mode.
+    pub fn reload_pages_on_change(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.reload_dirs.push(dir.into());
+        self
+    }
+
     /// Mounts the live view `V` at `path` (axum syntax, e.g. `/doc/{doc_id}`): a GET renders
     /// the page, and the client's WebSocket `mount` of that path runs `V`.
     pub fn live<V: LiveView>(mut self, path: &str) -> Self {
@@ -199,6 +209,7 @@ impl DjustBuilder {
         if let Some(dir) = sources.dir.take() {
             sources.dir = Some(crate::template_path::resolve(&dir)?);
         }
+        let templates_dir = sources.dir.clone();
         let templates = Templates::build(sources, &layout, views, config.dev_mode())?;
         let mut routes = Routes::new();
         let mut pages = Vec::new();
@@ -219,6 +230,21 @@ impl DjustBuilder {
         let mut state = self.state;
         // Reached by each connection through the state (`shutdown::register`).
         state.insert(crate::shutdown::Registry(live.clone()));
+        if config.dev_mode() {
+            let mut pages = self.reload_dirs;
+            pages.push(PathBuf::from(crate::http::ASSETS_DIR));
+            let spec = crate::dev::WatchSpec {
+                templates: templates_dir
+                    .filter(|_| templates.reloads())
+                    .map(|dir| (dir, templates.clone())),
+                layout: layout.clone(),
+                pages,
+            };
+            // Kept with the application's state: the watch stops with the router.
+            if let Some(watch) = crate::dev::start_watch(spec, live.clone()) {
+                state.insert(watch);
+            }
+        }
         let texts = djust_text::TextHub::new(self.text_config);
         state.insert(crate::text::Hub(texts.clone()));
         // Event sequence ids already handled, shared by the process's connections (`replay.rs`).

@@ -2,10 +2,16 @@
 //!
 //! Dev mode is on with `DJUST_DEV=1` (or `true`), off with `DJUST_DEV=0`, and otherwise follows the
 //! build: on in debug builds, off in release builds ([`crate::DjustConfig::dev`] overrides both).
-//! In dev mode templates reload on change (`template/reload.rs`), the client script is read
-//! fresh and never cached (`http/dev_assets.rs`), and a page whose render fails shows the error
-//! itself (the template, line and message, escaped) instead of a bare 500; in both modes 404 and
-//! 400 pages are small styled HTML pages rather than plain text.
+//! In dev mode templates reload on change (`template/reload.rs`) and a changed file reaches the
+//! open pages at once (`push.rs`, over the process's file watcher `watch.rs`), the client
+//! script is read fresh and never cached (`http/dev_assets.rs`), and a page whose render fails
+//! shows the error itself (the template, line and message, escaped) instead of a bare 500; in
+//! both modes 404 and 400 pages are small styled HTML pages rather than plain text.
+
+mod push;
+mod watch;
+
+pub(crate) use push::{DevReload, WatchSpec, start as start_watch};
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};

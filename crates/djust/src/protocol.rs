@@ -212,6 +212,9 @@ pub(crate) enum ServerFrame<'a> {
         code: &'a str,
         message: &'a str,
     },
+    /// Dev mode: a file outside the view's render changed (the layout, a client or static
+    /// file); the page reloads itself.
+    Reload,
 }
 
 /// One caret of a `text_carets` frame.
@@ -269,6 +272,7 @@ impl ServerFrame<'_> {
             Self::TextCaret { .. } => "text_caret",
             Self::TextCarets { .. } => "text_carets",
             Self::TextError { .. } => "text_error",
+            Self::Reload => "reload",
         }
     }
 

@@ -106,6 +106,17 @@ impl LiveConnections {
         inner.senders.len()
     }
 
+    /// Puts `msg` on every registered connection's info queue (dev mode's reloads,
+    /// `dev/push.rs`); returns how many took it (a full queue drops it, as for any message).
+    pub(crate) fn send_all<T: Clone + Send + 'static>(&self, msg: T) -> usize {
+        let inner = self.inner.lock();
+        inner
+            .senders
+            .values()
+            .filter(|sender| sender.send(msg.clone()).is_ok())
+            .count()
+    }
+
     /// The number of live connections.
     pub(crate) fn len(&self) -> usize {
         *self.count.borrow()

@@ -1,7 +1,8 @@
 //! Where the templates directory is: `DJUST_TEMPLATES_DIR` if set, else the configured path —
-//! as given if it exists (relative to the working directory), else relative to the crate being
-//! run (`CARGO_MANIFEST_DIR`, which `cargo run` sets), so `cargo run -p app` works from any
-//! directory of the workspace.
+//! a relative one first relative to the crate being run (`CARGO_MANIFEST_DIR`, which `cargo run`
+//! and `cargo test` set), so `cargo run -p app` works from any directory and never picks an
+//! unrelated `templates/` of the working directory; then as given (relative to the working
+//! directory: a deployed binary, run without cargo).
 
 use std::path::{Path, PathBuf};
 
@@ -37,10 +38,6 @@ fn resolve_with(
         )));
     }
     let absolute = |p: &Path| cwd.as_ref().map_or_else(|| p.to_path_buf(), |c| c.join(p));
-    if configured.is_dir() {
-        return Ok(configured.to_path_buf());
-    }
-    tried.push(absolute(configured));
     if configured.is_relative()
         && let Some(manifest) = manifest_dir
     {
@@ -50,6 +47,10 @@ fn resolve_with(
         }
         tried.push(candidate);
     }
+    if configured.is_dir() {
+        return Ok(configured.to_path_buf());
+    }
+    tried.push(absolute(configured));
     let tried: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
     Err(BuildError::Config(format!(
         "templates directory {:?} not found (tried {}); pass an absolute path, e.g. \
@@ -80,12 +81,24 @@ mod tests {
     }
 
     #[test]
-    fn the_crate_directory_is_the_fallback_and_the_variable_wins() {
+    fn the_crate_directory_comes_first_and_the_variable_wins() {
         // `src/presence` exists under the crate; `presence` does not exist in the working
         // directory (the crate root, for tests).
         let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src");
         let found = resolve_with(Path::new("presence"), None, Some(manifest.clone()), None);
         assert_eq!(found.unwrap(), manifest.join("presence"));
+        // `src` exists in the working directory (this crate) and in the sibling crate given
+        // as the manifest directory: the manifest's wins; without one, the working directory.
+        let crate_root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let sibling = crate_root.join("../djust-render");
+        let first = resolve_with(Path::new("src"), None, Some(sibling.clone()), None);
+        assert_eq!(first.unwrap(), sibling.join("src"));
+        let no_crate = resolve_with(Path::new("src"), None, None, Some(crate_root));
+        assert_eq!(
+            no_crate.unwrap(),
+            PathBuf::from("src"),
+            "then the working directory"
+        );
         let from_env = resolve_with(Path::new("x"), Some(manifest.join("http")), None, None);
         assert_eq!(from_env.unwrap(), manifest.join("http"));
         let bad = resolve_with(Path::new("x"), Some("/nonexistent-dir".into()), None, None);

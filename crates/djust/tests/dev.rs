@@ -1,41 +1,17 @@
 //! Dev mode (`docs/operations.md`): templates reload on change and a broken edit keeps the last
-//! good one; readable error pages in dev, none of the internals in production; the favicon and
+//! good one; a changed file reaches open pages without a click (a re-render, or a `reload`
+//! frame); readable error pages in dev, none of the internals in production; the favicon and
 //! the 404 of unmatched paths; the client script uncached in dev.
 
 mod support;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use djust::{Context, Djust, DjustConfig, LiveView, MountRequest, Socket, ViewError};
 use serde_json::{Value, json};
-use support::{Ws, get, serve, test_config};
-
-/// A page of the template `page.html`, with a counter.
-#[derive(serde::Serialize)]
-struct Page {
-    n: i64,
-}
-
-impl LiveView for Page {
-    const TEMPLATE: &'static str = "page.html";
-    async fn mount(_req: &MountRequest, _socket: &mut Socket) -> Result<Self, ViewError> {
-        Ok(Page { n: 0 })
-    }
-    fn get_context_data(&self, _socket: &Socket) -> Result<Context, ViewError> {
-        let mut ctx = Context::new();
-        ctx.insert("n", &self.n)?;
-        Ok(ctx)
-    }
-}
-
-#[djust::event_handlers]
-impl Page {
-    #[event_handler]
-    fn inc(&mut self) -> Result<(), ViewError> {
-        self.n += 1;
-        Ok(())
-    }
-}
+use support::dev_views::Page;
+use support::{FRAME_WAIT, Ws, get, serve, test_config};
 
 /// A view whose context fails with a message that must not reach a production page.
 struct Failing;
@@ -80,10 +56,13 @@ fn templates_dir(name: &str, src: &str) -> PathBuf {
     dir
 }
 
-fn app(config: DjustConfig, dir: &std::path::Path) -> axum::Router {
+/// The app on templates `dir`; its `static/` subdirectory (created here) reloads pages.
+fn app(config: DjustConfig, dir: &Path) -> axum::Router {
+    std::fs::create_dir_all(static_dir(dir)).expect("static dir");
     Djust::builder()
         .config(config)
         .templates_dir(dir)
+        .reload_pages_on_change(static_dir(dir))
         .templates_embedded([
             ("failing.html", "<p>never</p>"),
             (
@@ -98,8 +77,42 @@ fn app(config: DjustConfig, dir: &std::path::Path) -> axum::Router {
         .expect("router")
 }
 
+/// The application's static files in these tests (beside the templates, outside `dir`).
+fn static_dir(dir: &Path) -> PathBuf {
+    dir.with_extension("static")
+}
+
+/// Writes `page.html` = `src`, then loads `/`: its status and body.
+async fn edit_then_load(
+    router: &axum::Router,
+    dir: &Path,
+    src: &str,
+) -> (u16, axum::http::HeaderMap, String) {
+    std::fs::write(dir.join("page.html"), src).expect("write template");
+    get(router.clone(), "/", &[]).await
+}
+
+/// Writes `page.html` = `src` and checks that the next load answers 200 with `expect`.
+async fn edit_then_expect(router: &axum::Router, dir: &Path, src: &str, expect: &str) {
+    let (status, _, body) = edit_then_load(router, dir, src).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(expect), "{expect} in {body}");
+}
+
+fn remove(dir: &Path) {
+    let _ = std::fs::remove_dir_all(static_dir(dir));
+    std::fs::remove_dir_all(dir).expect("remove the templates dir");
+}
+
 fn html(frame: &Value) -> String {
     djust_render::full_html(frame).expect("a full render")
+}
+
+/// The next frame (not a heartbeat) that the page gets without asking, within [`FRAME_WAIT`].
+async fn pushed(ws: &mut Ws, what: &str) -> Value {
+    tokio::time::timeout(FRAME_WAIT, next(ws))
+        .await
+        .unwrap_or_else(|_| panic!("{what} within FRAME_WAIT of the edit"))
 }
 
 /// The next frame that is not a heartbeat.
@@ -125,10 +138,8 @@ async fn an_edited_template_shows_on_the_next_load_and_a_broken_edit_keeps_the_l
 
     // An edit: the next page load and the next mount show it, and the open page re-renders
     // in full with it at its next render.
-    std::fs::write(dir.join("page.html"), "<p id=\"v\">two {{ n }}</p>").unwrap();
-    let (status, _, body) = get(router.clone(), "/", &[]).await;
-    assert_eq!(status, 200);
-    assert!(body.contains("<p id=\"v\">two 0</p>"), "{body}");
+    let two = "<p id=\"v\">two {{ n }}</p>";
+    edit_then_expect(&router, &dir, two, "<p id=\"v\">two 0</p>").await;
     let (_other, mounted) = Ws::mounted(addr, "/", "").await;
     assert!(html(&mounted).contains("two 0"));
     open.event("inc", json!({})).await;
@@ -138,12 +149,8 @@ async fn an_edited_template_shows_on_the_next_load_and_a_broken_edit_keeps_the_l
 
     // A broken edit: the page load shows the start-up message, escaped; the open page is told
     // once and keeps working with the last good template; a new mount gets the last good one.
-    std::fs::write(
-        dir.join("page.html"),
-        "<p id=\"v\">three {{ n }}</p>\n{% set x = \"<i>\" %}",
-    )
-    .unwrap();
-    let (status, headers, body) = get(router.clone(), "/", &[]).await;
+    let broken = "<p id=\"v\">three {{ n }}</p>\n{% set x = \"<i>\" %}";
+    let (status, headers, body) = edit_then_load(&router, &dir, broken).await;
     assert_eq!(status, 500);
     assert!(
         headers["content-type"]
@@ -173,21 +180,102 @@ async fn an_edited_template_shows_on_the_next_load_and_a_broken_edit_keeps_the_l
     assert!(html(&mounted).contains("two 0"), "{mounted}");
 
     // Fixed: served again.
-    std::fs::write(dir.join("page.html"), "<p id=\"v\">four {{ n }}</p>").unwrap();
-    let (status, _, body) = get(router, "/", &[]).await;
-    assert_eq!(status, 200);
-    assert!(body.contains("four 0"), "{body}");
-    std::fs::remove_dir_all(&dir).unwrap();
+    edit_then_expect(&router, &dir, "<p id=\"v\">four {{ n }}</p>", "four 0").await;
+    remove(&dir);
 }
 
 #[tokio::test]
 async fn without_dev_mode_templates_stay_as_they_were_at_start_up() {
-    let dir = templates_dir("fixed", "<p>one</p>");
+    let dir = templates_dir("fixed", "<p>one {{ n }}</p>");
     let router = app(test_config().with_dev(false), &dir);
-    std::fs::write(dir.join("page.html"), "<p>two</p>").unwrap();
-    let (_, _, body) = get(router, "/", &[]).await;
-    assert!(body.contains("<p>one</p>"), "{body}");
-    std::fs::remove_dir_all(&dir).unwrap();
+    let addr = serve(router.clone()).await;
+    let (mut open, _) = Ws::mounted(addr, "/", "").await;
+    edit_then_expect(&router, &dir, "<p>two {{ n }}</p>", "<p>one 0</p>").await;
+    std::fs::write(static_dir(&dir).join("site.css"), "p {}").unwrap();
+    // No watcher outside dev mode: an open page hears nothing of either change.
+    let quiet = 4 * push_debounce();
+    while let Some(frame) = open.try_recv(quiet).await {
+        assert_eq!(frame["t"], "heartbeat", "nothing but heartbeats: {frame}");
+    }
+    remove(&dir);
+}
+
+/// Dev mode's debounce (`dev/push.rs`) with room for a loaded machine.
+fn push_debounce() -> Duration {
+    Duration::from_millis(250)
+}
+
+#[tokio::test]
+async fn in_dev_mode_an_edited_template_re_renders_open_pages_without_a_click() {
+    let dir = templates_dir("push", "<p id=\"v\">one {{ n }}</p>");
+    let router = app(test_config().with_dev(true), &dir);
+    let addr = serve(router).await;
+    let (mut open, mounted) = Ws::mounted(addr, "/", "").await;
+    assert!(html(&mounted).contains("one 0"));
+    open.event("inc", json!({})).await;
+    assert_eq!(next(&mut open).await["t"], "patch");
+
+    // No event from the page: the watcher re-renders it, in full, keeping the view's state.
+    std::fs::write(dir.join("page.html"), "<p id=\"v\">two {{ n }}</p>").unwrap();
+    let frame = pushed(&mut open, "a render").await;
+    assert_eq!(frame["t"], "render", "{frame}");
+    assert!(
+        html(&frame).contains("two 1"),
+        "the view kept n = 1: {frame}"
+    );
+
+    // A broken edit: the page is told at once, and keeps its page.
+    std::fs::write(dir.join("page.html"), "<p>{% if %}</p>").unwrap();
+    let error = pushed(&mut open, "an error").await;
+    assert_eq!(error["code"], "render_failed", "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("page.html"),
+        "{error}"
+    );
+    remove(&dir);
+}
+
+#[tokio::test]
+async fn in_dev_mode_a_changed_static_file_or_layout_reloads_open_pages() {
+    let dir = templates_dir("reload-frame", "<p>{{ n }}</p>");
+    std::fs::write(
+        dir.join("base.html"),
+        "<html><head>{{ djust.script }}</head><body>{{ djust.root }}</body></html>",
+    )
+    .unwrap();
+    std::fs::create_dir_all(static_dir(&dir)).unwrap();
+    let router = Djust::builder()
+        .config(test_config().with_dev(true))
+        .templates_dir(&dir)
+        .layout("base.html")
+        .reload_pages_on_change(static_dir(&dir))
+        .live::<Page>("/")
+        .into_router()
+        .expect("router");
+    let addr = serve(router).await;
+    let (mut open, _) = Ws::mounted(addr, "/", "").await;
+    for (what, file) in [
+        ("a static file", static_dir(&dir).join("site.css")),
+        ("the layout", dir.join("base.html")),
+    ] {
+        let old = std::fs::read_to_string(&file).unwrap_or_default();
+        std::fs::write(&file, format!("{old}\n<!-- edited -->")).unwrap();
+        // (A render may come first: the layout is a template, and a render that happens to
+        // run after the edit follows it.)
+        let reload = async {
+            loop {
+                let frame = next(&mut open).await;
+                if frame["t"] != "render" && frame["t"] != "patch" {
+                    return frame;
+                }
+            }
+        };
+        let frame = tokio::time::timeout(FRAME_WAIT, reload)
+            .await
+            .unwrap_or_else(|_| panic!("{what}: a frame within FRAME_WAIT of the edit"));
+        assert_eq!(frame, json!({"t": "reload"}), "{what}");
+    }
+    remove(&dir);
 }
 
 #[tokio::test]
@@ -223,7 +311,7 @@ async fn a_failed_render_is_readable_in_dev_and_says_nothing_internal_in_product
             assert!(!body.contains(internal), "{internal} leaked: {body}");
         }
     }
-    std::fs::remove_dir_all(&dir).unwrap();
+    remove(&dir);
 }
 
 #[tokio::test]
@@ -287,7 +375,7 @@ async fn unmatched_paths_get_a_styled_404_or_plain_text_and_the_favicon_is_serve
         .fallback(|| async { (axum::http::StatusCode::IM_A_TEAPOT, "tea") })
         .merge(bare);
     assert_eq!(get(theirs, "/favicon.ico", &[]).await.0, 418);
-    std::fs::remove_dir_all(&dir).unwrap();
+    remove(&dir);
 }
 
 #[tokio::test]
@@ -311,5 +399,5 @@ async fn the_client_script_is_uncached_in_dev_and_revalidated_in_production() {
     .await;
     assert_eq!(headers["cache-control"], "no-cache");
     assert!(headers.get("etag").is_some());
-    std::fs::remove_dir_all(&dir).unwrap();
+    remove(&dir);
 }

@@ -1,5 +1,6 @@
 //! `djust::Server` over real sockets: the shutdown (Close 1012, `terminate`, the deadline),
-//! connection limits (503 / 1013), the header-read timeout (slowloris, silent sockets).
+//! connection limits (503 / 1013), the header-read timeout (slowloris, silent sockets), the
+//! lingering close (a refused frame's 1009 reaches a client that reads late).
 
 mod support;
 
@@ -56,13 +57,39 @@ impl LiveView for Stubborn {
 #[djust::event_handlers]
 impl Stubborn {}
 
+/// A view whose page is [`BIG_PAGE`] bytes: its `mounted` frame outgrows a small receive buffer.
+struct Big;
+
+const BIG_PAGE: usize = 64 * 1024;
+
+impl LiveView for Big {
+    const TEMPLATE: &'static str = "big.html";
+
+    async fn mount(_req: &MountRequest, _socket: &mut Socket) -> Result<Self, ViewError> {
+        Ok(Self)
+    }
+
+    fn get_context_data(&self, _socket: &Socket) -> Result<Context, ViewError> {
+        let mut ctx = Context::new();
+        ctx.insert("big", &"x".repeat(BIG_PAGE))?;
+        Ok(ctx)
+    }
+}
+
+#[djust::event_handlers]
+impl Big {}
+
 fn app(config: DjustConfig) -> (axum::Router, DjustHandle, Closes) {
     let closes = Closes::default();
     let (router, handle) = Djust::builder()
         .config(config)
-        .templates_embedded([("stubborn.html", "<p>live</p>")])
+        .templates_embedded([
+            ("stubborn.html", "<p>live</p>"),
+            ("big.html", "<p>{{ big }}</p>"),
+        ])
         .state(closes.clone())
         .live::<Stubborn>("/s")
+        .live::<Big>("/big")
         .into_parts()
         .expect("app builds");
     let router = router.route(
@@ -290,5 +317,56 @@ async fn a_frame_far_over_the_limit_gets_its_error_and_1009_with_the_default_rea
         assert_eq!(err["code"], "frame_too_large", "{size} bytes: {err}");
         assert_eq!(ws.close_code().await, Some(1009), "{size} bytes");
     }
+    server.shut_down().await;
+}
+
+/// The lingering close (`serve/linger.rs`) where it matters: the client mounts a page larger
+/// than its (small) receive buffer and, before reading anything, sends a frame far over the
+/// limit. When the server refuses it, its `mounted` tail, the error frame and the 1009 Close
+/// are still in the server's send queue (the client's window is shut), and the client's frame
+/// is still arriving. A plain close would then reset the connection, and a reset discards the
+/// unsent queue: the client would read part of `mounted`, then "connection reset". With the
+/// lingering close (FIN after the queue, the client's input drained) it reads all three.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_reads_late_still_gets_the_1009_of_its_oversized_frame() {
+    use futures_util::SinkExt;
+    let config = DjustConfig::default().with_max_frame_bytes(4096);
+    let server = start_with(ServeOptions::default(), config).await;
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
+    let tcp = socket.connect(server.addr).await.expect("connect");
+    let url = format!("ws://{}/djust/ws", server.addr);
+    let (mut ws, _) = tokio_tungstenite::client_async(url, tcp)
+        .await
+        .expect("handshake");
+    let mount = serde_json::json!({"t": "mount", "v": 2, "path": "/big", "query": ""});
+    ws.send(tungstenite::Message::text(mount.to_string()))
+        .await
+        .expect("send mount");
+    let big = serde_json::json!({"t": "event", "name": "x", "payload": {"v": "y".repeat(300_000)}});
+    // Without the lingering close this send may fail (the reset); the reads below tell.
+    let _ = ws.send(tungstenite::Message::text(big.to_string())).await;
+
+    let mut got = Vec::new();
+    let close = loop {
+        match tokio::time::timeout(FRAME_WAIT, ws.next()).await {
+            Ok(Some(Ok(tungstenite::Message::Text(text)))) => {
+                let frame: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+                got.push(frame["t"].as_str().unwrap_or_default().to_owned());
+                if frame["t"] == "error" {
+                    assert_eq!(frame["code"], "frame_too_large", "{frame}");
+                }
+            }
+            Ok(Some(Ok(tungstenite::Message::Close(frame)))) => {
+                break frame.map(|f| u16::from(f.code));
+            }
+            Ok(Some(Ok(_))) => {}
+            Ok(Some(Err(e))) => panic!("after {got:?}: {e} (the reset a plain close causes)"),
+            Ok(None) => panic!("after {got:?}: the stream ended without a Close"),
+            Err(_) => panic!("after {got:?}: nothing within {FRAME_WAIT:?}"),
+        }
+    };
+    assert_eq!(got, ["mounted", "error"]);
+    assert_eq!(close, Some(1009));
     server.shut_down().await;
 }

@@ -57,7 +57,9 @@ impl DocumentView {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let router = Djust::builder()
-        .templates_embedded([("document.html", include_str!("../templates/document.html"))])
+        // `templates/` of this crate, from any directory (`cargo run` sets CARGO_MANIFEST_DIR);
+        // in debug builds an edit shows on open pages at once, no rebuild.
+        .templates_dir("templates")
         .live::<DocumentView>("/")
         .live::<DocumentView>("/doc/{doc_id}")
         .into_router()?;

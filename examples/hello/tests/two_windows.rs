@@ -20,6 +20,8 @@ impl Hello {
     fn start() -> Hello {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hello"))
             .env("HELLO_ADDR", "127.0.0.1:0")
+            // Not the crate's directory: `templates/` is found through CARGO_MANIFEST_DIR.
+            .current_dir(std::env::temp_dir())
             .stdout(Stdio::piped())
             .spawn()
             .expect("start the hello binary");

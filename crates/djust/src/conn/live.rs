@@ -496,6 +496,9 @@ impl<V: LiveView, T: Transport> Live<V, T> {
     }
 
     async fn handle_info(&mut self, info: Info) {
+        let Err(info) = self.on_dev_reload(info).await else {
+            return;
+        };
         if let Err(err) = self.view.handle_info(info, &mut self.socket).await {
             tracing::error!(conn = %self.socket.conn_id(), error = %err, "djust: handle_info failed");
         }

@@ -9,7 +9,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 /// The crate's assets directory, as it was when djust was compiled.
-const ASSETS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets");
+pub(crate) const ASSETS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets");
 
 /// The files of `/djust/djust.js`, in the order `DJUST_JS` concatenates them.
 const CLIENT_FILES: [&str; 7] = [

@@ -18,6 +18,7 @@ use axum::routing::{MethodRouter, get};
 use crate::app::App;
 use crate::routes::Routes;
 
+pub(crate) use dev_assets::ASSETS_DIR;
 pub(crate) use page::page_route;
 
 /// Path of the WebSocket endpoint.

@@ -8,8 +8,9 @@
 //! reads and discards the client's input until it closes too, for at most [`LINGER`] and
 //! [`DRAIN_LIMIT`] bytes, as HTTP servers do, so that refusing a frame does not depend on the
 //! WebSocket read buffer (`ws_read_buffer`) having taken all of it. The reset itself is tested
-//! here at the TCP level; `tests/serve.rs`' oversized-frame test also passes without it on
-//! loopback, so it guards the 2 KiB default, not this module.
+//! here at the TCP level; `tests/serve.rs`' late-reader test shows the data it loses through
+//! `djust::Server` (a client whose receive window is shut when the server refuses its frame: it
+//! fails with a reset before any frame when this module's drop closes at once).
 //!
 //! Bounded: at most [`MAX_LINGERING`] sockets linger at once; beyond that a socket is closed at
 //! once (a flood of connections that never close cannot pile up tasks).

@@ -5,6 +5,7 @@
 
 pub mod browser_views;
 pub mod cursor_room;
+pub mod dev_views;
 pub mod presence_views;
 pub mod views;
 
