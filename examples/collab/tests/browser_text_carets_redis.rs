@@ -7,9 +7,7 @@
 
 mod support;
 
-use djust_testkit::RedisServer;
 use serde_json::json;
-use support::start_redis;
 use support::text::{alice_and_bob_on, caret_goes_with};
 
 const TA: &str = "textarea[dj-shared-text]";
@@ -29,15 +27,9 @@ fn one_caret_at(name: &str, at: u64) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_caret_on_one_process_is_seen_on_the_other_and_goes_when_its_user_leaves() {
-    let Some(redis) = RedisServer::start() else {
+    let Some((_redis, browser, p1, p2)) = support::two_processes().await else {
         return;
     };
-    let Some(browser) = djust_testkit::browser().await else {
-        return;
-    };
-    let p1 = start_redis(&redis.url(), None).await;
-    let p2 = start_redis(&redis.url(), Some(&p1.db_path)).await;
-    assert_ne!(p1.addr.port(), p2.addr.port());
     let (a, b) = alice_and_bob_on(&browser, [&p1, &p2])
         .await
         .expect("alice on process 1, bob on process 2");

@@ -8,27 +8,20 @@
 mod support;
 
 use collab::people::COLORS;
-use djust_testkit::RedisServer;
+use support::TestApp;
 use support::browser::{R, cursor, lists_exactly, open_as};
-use support::{TestApp, start_redis};
 
 const DOC: &str = "/doc/1";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn users_on_two_processes_see_each_other_and_their_cursors() {
-    let Some(redis) = RedisServer::start() else {
+    let Some((_redis, browser, p1, p2)) = support::two_processes().await else {
         return;
     };
-    let Some(browser) = djust_testkit::browser().await else {
-        return;
-    };
-    let p1 = start_redis(&redis.url(), None).await;
-    let p2 = start_redis(&redis.url(), Some(&p1.db_path)).await;
     across(&browser, &p1, &p2).await.expect("two processes");
 }
 
 async fn across(browser: &djust_testkit::Browser, p1: &TestApp, p2: &TestApp) -> R {
-    assert_ne!(p1.addr.port(), p2.addr.port());
     let a = open_as(browser, p1, Some("alice"), DOC).await?; // user 1, on process 1
     let b = open_as(browser, p2, Some("bob"), DOC).await?; // user 2, on process 2
     for page in [&a, &b] {

@@ -143,6 +143,23 @@ pub async fn start_manual() -> TestApp {
     serve(presence, None, Some(clock)).await
 }
 
+/// Two apps on one fresh redis-server and one SQLite file, on different ports, and a browser —
+/// the set-up of the two-process Chromium tests. `None` when redis-server or chromium is missing
+/// and the run opted out (the testkit counts the skip; without opting out it fails).
+pub async fn two_processes() -> Option<(
+    djust_testkit::RedisServer,
+    djust_testkit::Browser,
+    TestApp,
+    TestApp,
+)> {
+    let redis = djust_testkit::RedisServer::start()?;
+    let browser = djust_testkit::browser().await?;
+    let p1 = start_redis(&redis.url(), None).await;
+    let p2 = start_redis(&redis.url(), Some(&p1.db_path)).await;
+    assert_ne!(p1.addr.port(), p2.addr.port());
+    Some((redis, browser, p1, p2))
+}
+
 /// Starts the app as one of several processes sharing presence through Redis at `redis_url`
 /// and the SQLite file `db` (user ids must agree between the processes).
 pub async fn start_redis(redis_url: &str, db: Option<&std::path::Path>) -> TestApp {
