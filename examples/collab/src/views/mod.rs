@@ -127,8 +127,8 @@ pub(crate) fn track_in_room<V: PresenceMixin>(
 
 /// If someone who joined earlier shows this user's colour (both picked it at the same moment,
 /// or on two processes), moves them to a free one ([`people::yielded_color`]), updates the
-/// presence meta and returns the new colour. Called after tracking, on every join and on
-/// heartbeats, so a room converges.
+/// presence meta and returns the new colour. Called after tracking, on heartbeats and (through
+/// [`settle_on_join`]) on the join of someone showing this user's colour, so a room converges.
 pub(crate) fn settle_color<V: PresenceMixin>(
     view: &V,
     preferred: &'static str,
