@@ -32,12 +32,12 @@ pub struct TextConfig {
     /// acknowledgements wait for the save — and the rate of writes under continuous typing.
     pub save_delay: Duration,
     /// Updates (and, apart, caret changes) buffered per document for the in-process fan-out
-    /// (default 1024); a receiver that falls further behind is told it lagged and re-syncs with
-    /// a state vector (carets: all of them again). The buffers are allocated in full per open
-    /// document (a Tokio broadcast channel, ~80 bytes a slot): 164 KB per document, 16 KiB per
-    /// connection in rooms of 10 (heaptrack, `idle`). 128 would save that, but with 128 the
-    /// Redis-outage Chromium test failed 1 run in 4 (6 of 6 passed with 1024): the lagged
-    /// re-sync path does not always converge; fix that before lowering this (docs/benchmarks.md).
+    /// (default 64); a receiver that falls further behind is told it lagged and re-syncs with
+    /// the whole document, which it merges (carets: all of them again), so a lag costs bytes,
+    /// never text. The buffers are allocated in full per open document (a Tokio broadcast
+    /// channel, ~80 bytes a slot): with 1024 they were 164 KB per document, 16 KiB per
+    /// connection in rooms of 10 (heaptrack, `idle`); with 64, 10 KB per document. 64 holds a
+    /// burst of 20 users typing for over half a second between two turns of a connection's loop.
     pub fanout_capacity: usize,
 }
 
@@ -46,7 +46,7 @@ impl Default for TextConfig {
         Self {
             limits: TextLimits::default(),
             save_delay: Duration::from_millis(100),
-            fanout_capacity: 1024,
+            fanout_capacity: 64,
         }
     }
 }

@@ -45,6 +45,9 @@ pub const RENDER_SECONDS: &str = "djust_render_seconds";
 pub const QUEUE_DEPTH: &str = "djust_queue_depth";
 /// Counter: client events held back by the rate limit.
 pub const RATE_LIMITED_TOTAL: &str = "djust_rate_limited_total";
+/// Counter, label `path` (`connection`, `relay`): shared-text fan-outs that fell behind and
+/// re-synced with the whole document (a slow connection, or the relay to other processes).
+pub const TEXT_RESYNCS_TOTAL: &str = "djust_text_resyncs_total";
 /// Gauge: 1 while the Redis presence driver is connected, 0 otherwise (absent without Redis).
 pub const REDIS_CONNECTED: &str = "djust_redis_connected";
 /// Counter: times the Redis presence driver got Redis back after losing it.
@@ -112,6 +115,10 @@ fn describe() {
     );
     describe_histogram!(QUEUE_DEPTH, "Messages drained by one flush");
     describe_counter!(RATE_LIMITED_TOTAL, "Client events held by the rate limit");
+    describe_counter!(
+        TEXT_RESYNCS_TOTAL,
+        "Shared-text fan-outs that fell behind and re-synced with the whole document"
+    );
     describe_gauge!(
         REDIS_CONNECTED,
         "1 while the Redis presence driver is connected"
@@ -199,6 +206,12 @@ pub fn queue_depth(queue: &'static str, depth: usize) {
 /// The rate limit held back a client event.
 pub fn rate_limited() {
     counter!(RATE_LIMITED_TOTAL).increment(1);
+}
+
+/// A shared-text fan-out fell behind and re-synced with the whole document; `path` is
+/// `connection` or `relay`.
+pub(crate) fn text_resync(path: &'static str) {
+    counter!(TEXT_RESYNCS_TOTAL, "path" => path).increment(1);
 }
 
 /// Sets the presence gauges from the engine's sizes (called at each scrape).

@@ -4,127 +4,14 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use djust::text::{Loaded, MemoryStore, TextConfig, TextLimits, TextStore};
-use djust::{Context, Djust, LiveView, MountRequest, Socket, ViewError};
+use djust::text::{TextConfig, TextLimits};
 use serde_json::{Value, json};
-use support::{Ws, serve, test_config};
-use yrs::updates::decoder::Decode;
-use yrs::updates::encoder::Encode;
-use yrs::{Doc, GetString, ReadTxn, Text, Transact, Update};
-
-const PAD_HTML: &str = r#"<textarea dj-shared-text="body">{{ body }}</textarea>"#;
-
-#[derive(Clone)]
-struct Stores(Arc<MemoryStore>);
-
-struct Pad {
-    body: String,
-}
-
-impl LiveView for Pad {
-    const TEMPLATE: &'static str = "pad.html";
-
-    async fn mount(req: &MountRequest, socket: &mut Socket) -> Result<Self, ViewError> {
-        let id: u32 = req.params.get("id")?;
-        let store = req
-            .state::<Stores>()
-            .ok_or_else(|| ViewError::other("no store"))?;
-        let store: Arc<dyn TextStore> = store.0.clone();
-        let text = socket
-            .shared_text("body", &format!("pad:{id}"), store)
-            .await?;
-        Ok(Self { body: text.text() })
-    }
-
-    fn get_context_data(&self, _socket: &Socket) -> Result<Context, ViewError> {
-        let mut ctx = Context::new();
-        ctx.insert("body", &self.body)?;
-        Ok(ctx)
-    }
-}
-
-#[djust::event_handlers]
-impl Pad {}
-
-async fn start(config: TextConfig) -> (std::net::SocketAddr, Arc<MemoryStore>, axum::Router) {
-    let store = Arc::new(MemoryStore::new());
-    store.insert_text("pad:1", "hello");
-    let router = Djust::builder()
-        .config(test_config())
-        .templates_embedded([("pad.html", PAD_HTML)])
-        .state(Stores(store.clone()))
-        .shared_text_config(config)
-        .live::<Pad>("/pad/{id}")
-        .into_router()
-        .expect("app builds");
-    (serve(router.clone()).await, store, router)
-}
-
-/// A browser's Yjs document, driven by hand.
-struct Client {
-    doc: Doc,
-}
-
-impl Client {
-    fn new(id: u64) -> Self {
-        Self {
-            doc: Doc::with_client_id(id),
-        }
-    }
-    fn sv(&self) -> String {
-        B64.encode(self.doc.transact().state_vector().encode_v1())
-    }
-    fn apply(&self, b64: &Value) {
-        let bytes = B64.decode(b64.as_str().expect("base64 string")).unwrap();
-        let update = Update::decode_v1(&bytes).unwrap();
-        self.doc.transact_mut().apply_update(update).unwrap();
-    }
-    fn insert(&self, at: u32, s: &str) -> String {
-        let text = self.doc.get_or_insert_text("text");
-        let mut txn = self.doc.transact_mut();
-        text.insert(&mut txn, at, s);
-        B64.encode(txn.encode_update_v1())
-    }
-    fn text(&self) -> String {
-        let text = self.doc.get_or_insert_text("text");
-        text.get_string(&self.doc.transact())
-    }
-    /// Everything a server with state vector `sv` lacks.
-    fn missing(&self, sv: &Value) -> String {
-        let sv = B64.decode(sv.as_str().unwrap()).unwrap();
-        let sv = yrs::StateVector::decode_v1(&sv).unwrap();
-        B64.encode(self.doc.transact().encode_state_as_update_v1(&sv))
-    }
-}
-
-/// Mounts `/pad/1` and syncs: returns the socket and the server's `text_sync` answer.
-async fn join(addr: std::net::SocketAddr, client: &Client) -> (Ws, Value) {
-    let (mut ws, _) = Ws::mounted(addr, "/pad/1", "").await;
-    ws.send(json!({"t": "text_sync", "field": "body", "sv": client.sv()}))
-        .await;
-    let sync = ws.recv().await;
-    assert_eq!(sync["t"], "text_sync", "{sync}");
-    client.apply(&sync["update"]);
-    (ws, sync)
-}
-
-fn stored(store: &MemoryStore) -> String {
-    match store.get("pad:1") {
-        Some(Loaded::State(state)) => {
-            let doc = Doc::new();
-            let text = doc.get_or_insert_text("text");
-            let update = Update::decode_v1(&state).unwrap();
-            doc.transact_mut().apply_update(update).unwrap();
-            text.get_string(&doc.transact())
-        }
-        other => format!("{other:?}"),
-    }
-}
+use support::Ws;
+use support::text_pad::{Client, join, start, stored};
 
 #[tokio::test]
 async fn concurrent_edits_of_two_connections_merge_and_are_acked_once_saved() {

@@ -15,7 +15,9 @@ use djust_testkit::Page;
 use serde_json::json;
 use support::browser::{R, lists_exactly, open_as};
 use support::start;
-use support::text::{DOC, Restartable, alice_and_bob, open_guest, stored_content, value};
+use support::text::{
+    DOC, Restartable, alice_and_bob, is_interleaving, open_guest, stored_content, value,
+};
 
 /// Waits until every page's field has nothing unacknowledged (the server saved it all).
 async fn all_saved(pages: &[&Page]) -> R {
@@ -92,32 +94,6 @@ async fn two_users_typing_at_the_same_moment_keep_both_texts() {
     for page in [a, b, c] {
         page.close().await.expect("close");
     }
-}
-
-/// Whether `s` is made of exactly the characters of `a` and `b`, each in its own order.
-fn is_interleaving(s: &str, a: &str, b: &str) -> bool {
-    let (s, a, b): (Vec<char>, Vec<char>, Vec<char>) = (
-        s.chars().collect(),
-        a.chars().collect(),
-        b.chars().collect(),
-    );
-    if s.len() != a.len() + b.len() {
-        return false;
-    }
-    // ok[j]: s[..i + j] interleaves a[..i] and b[..j], for the current i.
-    let mut ok = vec![false; b.len() + 1];
-    for i in 0..=a.len() {
-        for j in 0..=b.len() {
-            ok[j] = match (i, j) {
-                (0, 0) => true,
-                _ => {
-                    (i > 0 && ok[j] && a[i - 1] == s[i + j - 1])
-                        || (j > 0 && ok[j - 1] && b[j - 1] == s[i + j - 1])
-                }
-            };
-        }
-    }
-    ok[b.len()]
 }
 
 #[test]

@@ -13,23 +13,26 @@ use std::time::Duration;
 use djust_testkit::{Page, RedisServer};
 use support::browser::R;
 use support::start_redis;
-use support::text::{alice_and_bob_on, stored_content, value};
+use support::text::{alice_and_bob_on, is_interleaving, stored_becomes, value};
 
-/// Waits (at most 15 s: the store heal runs every 2 s) until both pages show the same text
-/// containing every one of `parts`; returns it.
+/// Waits (at most 15 s: the store heal runs every 2 s) until both pages show the same text,
+/// which is `before` followed by exactly the characters of `a` and `b`, each in the order typed
+/// (two users typing at the same spot at the same moment may interleave); returns it.
 async fn converged_with(
     pages: [&Page; 2],
-    parts: &[&str],
+    before: &str,
+    [a, b]: [&str; 2],
 ) -> Result<String, djust_testkit::TestkitError> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     loop {
-        let (a, b) = (value(pages[0]).await?, value(pages[1]).await?);
-        if a == b && parts.iter().all(|p| a.contains(p)) {
-            return Ok(a);
+        let (one, two) = (value(pages[0]).await?, value(pages[1]).await?);
+        let typed = one.strip_prefix(before);
+        if one == two && typed.is_some_and(|typed| is_interleaving(typed, a, b)) {
+            return Ok(one);
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "no convergence on {parts:?}:\n{a:?}\n{b:?}"
+            "no convergence on {before:?} + {a:?} and {b:?}:\n{one:?}\n{two:?}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -61,7 +64,7 @@ async fn shared_text_converges_across_processes_and_through_a_redis_outage() {
     // At the same moment, on two processes.
     let (ra, rb) = tokio::join!(type_at_end(&a, " {a-one}"), type_at_end(&b, " {b-one}"));
     ra.and(rb).expect("typed");
-    converged_with([&a, &b], &["{a-one}", "{b-one}"])
+    let one = converged_with([&a, &b], collab::db::SEED_CONTENT, [" {a-one}", " {b-one}"])
         .await
         .expect("converged through Redis");
 
@@ -69,31 +72,22 @@ async fn shared_text_converges_across_processes_and_through_a_redis_outage() {
     redis.kill();
     let (ra, rb) = tokio::join!(type_at_end(&a, " {a-two}"), type_at_end(&b, " {b-two}"));
     ra.and(rb).expect("typed during the outage");
-    converged_with([&a, &b], &["{a-one}", "{b-one}", "{a-two}", "{b-two}"])
+    let two = converged_with([&a, &b], &one, [" {a-two}", " {b-two}"])
         .await
         .expect("converged through the store while Redis is down");
 
     // Redis is back: new edits flow again, nothing was lost.
     redis.restart();
     type_at_end(&b, " {b-three}").await.expect("typed after");
-    converged_with(
-        [&a, &b],
-        &["{a-one}", "{b-one}", "{a-two}", "{b-two}", "{b-three}"],
-    )
-    .await
-    .expect("converged after Redis returned");
+    let three = converged_with([&a, &b], &two, [" {b-three}", ""])
+        .await
+        .expect("converged after Redis returned");
     for page in [&a, &b] {
         page.wait_for("document.querySelector('textarea[dj-shared-text]').getAttribute('dj-text-state') === 'saved'")
             .await
             .expect("saved");
     }
-    let stored = stored_content(&p1.db_path).await;
-    for part in ["{a-one}", "{b-one}", "{a-two}", "{b-two}", "{b-three}"] {
-        assert!(
-            stored.contains(part),
-            "{part} missing in SQLite: {stored:?}"
-        );
-    }
+    stored_becomes(&p1.db_path, &three).await;
     a.close().await.expect("close a");
     b.close().await.expect("close b");
 }

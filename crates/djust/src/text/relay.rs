@@ -64,7 +64,9 @@ async fn run(presence: Presence, doc: Document) {
                     presence.broadcast(&key, EVENT, payload);
                 }
                 Err(RecvError::Lagged(_)) => {
-                    // Send the whole document: the others merge what they miss.
+                    // Send the whole document: the others merge what they miss. (With Redis
+                    // down this is lost too; the store heal below brings it.)
+                    crate::metrics::text_resync("relay");
                     let Some(doc) = weak.upgrade() else { return };
                     if let Ok(all) = doc.diff(&[]) {
                         presence.broadcast(&key, EVENT, json!({"n": node, "u": B64.encode(all)}));

@@ -7,6 +7,8 @@ pub mod browser_views;
 pub mod cursor_room;
 pub mod dev_views;
 pub mod presence_views;
+pub mod text_burst;
+pub mod text_pad;
 pub mod views;
 
 use std::net::SocketAddr;

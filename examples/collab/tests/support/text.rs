@@ -123,3 +123,29 @@ pub async fn caret_goes_with(leaving: Page, viewer: &Page, limit: std::time::Dur
         started.elapsed()
     );
 }
+
+/// Whether `s` is made of exactly the characters of `a` and `b`, each in its own order.
+pub fn is_interleaving(s: &str, a: &str, b: &str) -> bool {
+    let (s, a, b): (Vec<char>, Vec<char>, Vec<char>) = (
+        s.chars().collect(),
+        a.chars().collect(),
+        b.chars().collect(),
+    );
+    if s.len() != a.len() + b.len() {
+        return false;
+    }
+    // ok[j]: s[..i + j] interleaves a[..i] and b[..j], for the current i.
+    let mut ok = vec![false; b.len() + 1];
+    for i in 0..=a.len() {
+        for j in 0..=b.len() {
+            ok[j] = match (i, j) {
+                (0, 0) => true,
+                _ => {
+                    (i > 0 && ok[j] && a[i - 1] == s[i + j - 1])
+                        || (j > 0 && ok[j - 1] && b[j - 1] == s[i + j - 1])
+                }
+            };
+        }
+    }
+    ok[b.len()]
+}

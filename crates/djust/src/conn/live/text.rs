@@ -203,6 +203,7 @@ impl<V: LiveView, T: Transport> Live<V, T> {
             TextEvent::Lagged { field } => {
                 // Updates were dropped for this slow connection: send the whole document, which
                 // the client merges (what it has already changes nothing).
+                crate::metrics::text_resync("connection");
                 let whole = self
                     .socket
                     .text_link()

@@ -1,0 +1,72 @@
+//! Shared text between two apps (standing for two processes) on one redis-server and one store,
+//! with a fan-out capacity of 2: the relay to the other process falls behind a burst of 120
+//! updates, re-syncs with the whole document, and the other side ends with exactly the writer's
+//! text — with Redis up (counted in `djust_text_resyncs_total{path="relay"}`), with Redis down
+//! (healed through the store) and after Redis is back. A binary of its own: the counter is
+//! process-wide.
+//!
+//! Needs redis-server; without it the test fails with the install command (a counted skip with
+//! `DJUST_TEST_SKIP_EXTERNAL=1`; never under CI=true).
+
+mod support;
+
+use std::time::Duration;
+
+use djust::presence::PresenceBackendKind;
+use djust::text::TextConfig;
+use djust_testkit::RedisServer;
+use support::text_burst::{burst, follow, series};
+use support::text_pad::{Client, hello_store, join, start_on};
+use support::{get, test_config};
+
+const SERIES: &str = r#"djust_text_resyncs_total{path="relay"}"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lagging_relay_resyncs_and_an_outage_heals_through_the_store() {
+    let Some(mut redis) = RedisServer::start() else {
+        return;
+    };
+    // Saves 3 s after an update: within the first second only the relay can bring it over.
+    let text = TextConfig {
+        fanout_capacity: 2,
+        save_delay: Duration::from_secs(3),
+        ..TextConfig::default()
+    };
+    let config = test_config()
+        .with_presence_backend(PresenceBackendKind::Redis)
+        .with_redis_url(redis.url())
+        .with_rate_limit(100_000, 100_000)
+        .with_frame_rate_limit(100_000, 100_000);
+    let store = hello_store();
+    let (one, router) = start_on(config.clone(), text, store.clone()).await;
+    let (two, _) = start_on(config, text, store).await;
+    let scrape = || {
+        let router = router.clone();
+        async move { get(router, "/metrics", &[]).await.2 }
+    };
+    let before = series(&scrape().await, SERIES);
+    let (a, b) = (Client::new(100), Client::new(200));
+    let (mut wa, _) = join(one, &a).await;
+    let (mut wb, _) = join(two, &b).await;
+    let mut rounds = 0;
+    while series(&scrape().await, SERIES) <= before {
+        rounds += 1;
+        assert!(
+            rounds <= 5,
+            "5 bursts of 120 updates and the relay never lagged"
+        );
+        burst(&mut wa, &a, &format!("up{rounds}-")).await;
+        follow(&mut wb, &b, &a.text(), Duration::from_secs(1)).await;
+    }
+
+    // Redis goes away: the relay drops everything; the store heal (every 2 s) brings it.
+    redis.kill();
+    burst(&mut wa, &a, "down-").await;
+    follow(&mut wb, &b, &a.text(), Duration::from_secs(15)).await;
+
+    // Redis is back: the other way round.
+    redis.restart();
+    burst(&mut wb, &b, "back-").await;
+    follow(&mut wa, &a, &b.text(), Duration::from_secs(15)).await;
+    assert!(a.text().contains("down-119;") && a.text().contains("back-119;"));
+}
