@@ -43,11 +43,9 @@ impl<V: LiveView, T: Transport> ServeView<T> for ViewEntry<V> {
         init: ConnInit,
         target: MountTarget,
     ) -> BoxFuture<'static, ()> {
-        let view = crate::metrics::ViewGuard::mounted(std::any::type_name::<V>());
-        Box::pin(async move {
-            let _view = view;
-            crate::conn::live::run_view::<V, T>(io, app, init, target).await;
-        })
+        // The future itself, not wrapped in another async block: a wrapper would hold it twice
+        // (as the captured value and as the awaited one).
+        Box::pin(crate::conn::live::run_view::<V, T>(io, app, init, target))
     }
 }
 

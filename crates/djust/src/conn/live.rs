@@ -11,7 +11,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::extract::ws::Message;
-use djust_render::{Output, View, ViewState};
+use djust_render::{View, ViewState};
 use serde_json::{Map, Value};
 use tokio::time::{Instant, Sleep};
 
@@ -19,6 +19,7 @@ mod cursors;
 mod end;
 mod flush;
 mod limits;
+mod mount;
 mod presence;
 mod reload;
 mod text;
@@ -29,138 +30,44 @@ use super::warn::{Warnings, client_warn};
 use super::{ConnInit, MountTarget};
 use crate::app::App;
 use crate::context::json_type;
-use crate::error::{EventError, ViewError};
-use crate::params::Params;
+use crate::error::EventError;
 use crate::presence::CursorExtras;
-use crate::protocol::{ClientFrame, PROTOCOL_VERSION, ServerFrame, code};
+use crate::protocol::{ClientFrame, ServerFrame, code};
 use crate::socket::{Info, InfoReceiver, InfoSender, Socket, StopSignal};
-use crate::view::{CloseReason, LiveView, MountRequest};
+use crate::view::{CloseReason, LiveView};
 
 /// Mounts `V` on the connection and runs it until the connection ends.
-pub(crate) async fn run_view<V: LiveView, T: Transport>(
-    mut io: T,
+///
+/// Not an `async fn`: the mount (its request, headers, first render and the view's own
+/// `mount` future) runs in a box of its own that is freed once mounted. A future is as large
+/// as its largest state, and its arguments stay part of it, so inline they would be part of
+/// every connection's memory for its whole life; this way the connection keeps the `Live`
+/// state and the loop's future only.
+pub(crate) fn run_view<V: LiveView, T: Transport>(
+    io: T,
     app: Arc<App>,
     init: ConnInit,
     target: MountTarget,
-) {
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let view = crate::metrics::ViewGuard::mounted(std::any::type_name::<V>());
     let (info, info_rx) = InfoSender::channel(app.config.info_queue);
-    let mut socket = Socket::new(
-        init.identity.clone(),
-        true,
-        info,
-        app.state.clone(),
-        app.presence.clone(),
-    );
-    // A shutdown closes this connection with 1012 (`shutdown.rs`); deregistered on return.
-    let _registered = crate::shutdown::register(&app, socket.info_sender());
-    let req = MountRequest {
-        path: target.path,
-        params: target.params,
-        query: Params::from_query(&target.query),
-        headers: init.headers,
-        identity: init.identity,
-        connected: true,
-        state: app.state.clone(),
-    };
-    let reference = target.reference.as_ref();
-    let mounted = match V::authorize(&req).await {
-        // Boxed: the mount future is gone once mounted, not kept inside the connection's task.
-        Ok(()) => Box::pin(V::mount(&req, &mut socket)).await,
-        Err(err) => Err(err),
-    };
-    let mut view = match mounted {
-        Ok(view) => view,
-        Err(err) => {
-            end::refuse_mount(&mut io, &app, &req.path, reference, &err).await;
-            // `mount` may have tracked presence before failing.
-            socket.presence_link().terminate(true);
+    let registered = (app.clone(), info.clone());
+    let mount = Box::pin(mount::mount::<V, T>(io, app, init, target, (info, info_rx)));
+    async move {
+        let _view = view;
+        // A shutdown closes this connection with 1012 (`shutdown.rs`), also while it mounts;
+        // deregistered on return.
+        let (app, info) = registered;
+        let _registered = crate::shutdown::register(&app, info);
+        let Some((mut live, sent)) = mount.await else {
             return;
-        }
-    };
-    let templates = app.templates.current().generation;
-    let first = crate::render::compiled::<V>(&templates).and_then(|compiled| {
-        let mut state = ViewState::new();
-        match crate::render::render_live(&templates, &compiled, &view, &socket, &mut state)? {
-            Output::Full { rendered, statics } => Ok((compiled, state, rendered, statics)),
-            Output::Diff { .. } => Err(ViewError::other("first render was not a full render")),
-        }
-    });
-    let deadline = app.config.send_timeout;
-    let (compiled, state, rendered, statics) = match first {
-        Ok(first) => first,
-        Err(err) => {
-            tracing::error!(path = %req.path, error = %err, "djust: first render failed");
-            let msg = err.to_string();
-            let _ = io::send_error(&mut io, reference, code::RENDER_FAILED, &msg, deadline).await;
-            io::close(
-                &mut io,
-                crate::protocol::close::MOUNT_ERROR,
-                "render failed",
-            )
-            .await;
-            Box::pin(view.terminate(&CloseReason::Server, &mut socket)).await;
-            socket.presence_link().terminate(true);
-            return;
-        }
-    };
-    let mounted = ServerFrame::Mounted {
-        v: PROTOCOL_VERSION,
-        reference,
-        ver: 0,
-        rendered: &rendered,
-        statics: &statics,
-        conn: socket.conn_id().to_string(),
-        heartbeat_ms: millis(app.config.heartbeat_interval),
-        max_frame_bytes: app.config.max_frame_bytes,
-    };
-    let mut sent = io::send_frame(&mut io, &mounted, deadline).await;
-    let events = socket.take_pushed();
-    if sent.is_ok() && !events.is_empty() {
-        sent = io::send_frame(&mut io, &ServerFrame::Push { events: &events }, deadline).await;
+        };
+        let reason = match sent {
+            Ok(()) => live.run().await,
+            Err(failure) => failure_reason(failure),
+        };
+        live.end(reason).await;
     }
-    let now = Instant::now();
-    let config = &app.config;
-    // Nothing of the mount is kept for the connection's life: not the rendered tree and
-    // statics (the state holds fingerprints), not the upgrade request's headers.
-    drop((rendered, statics, req));
-    let mut live = Live {
-        rendered: state,
-        templates,
-        compiled,
-        template_error: None,
-        ver: 0,
-        armed: false,
-        dirty: false,
-        last_flush: now - config.tick,
-        next_render: now,
-        _live: super::budget::LiveGuard::new(),
-        cursors: cursors::CursorState::default(),
-        tick: Box::pin(tokio::time::sleep_until(now)),
-        bucket: TokenBucket::new(config.rate_per_sec, config.rate_burst, now),
-        frames: TokenBucket::new(config.frame_rate_per_sec, config.frame_rate_burst, now),
-        warnings: Warnings::new(now),
-        held: HeldEvents::default(),
-        resync_held: false,
-        rate_wake: Box::pin(tokio::time::sleep_until(now)),
-        last_rate_error: None,
-        last_seen: now,
-        idle: Box::pin(tokio::time::sleep_until(now + config.idle_timeout)),
-        info_open: true,
-        presence_sub: None,
-        own_user: None,
-        view,
-        socket,
-        io,
-        stop: info_rx.stop_signal(),
-        info_rx,
-        app: app.clone(),
-    };
-    live.note_rendered();
-    let reason = match sent {
-        Ok(()) => live.run().await,
-        Err(failure) => failure_reason(failure),
-    };
-    live.end(reason).await;
 }
 
 /// The close reason of a failed send.

@@ -44,12 +44,32 @@ pub(crate) struct MountTarget {
 }
 
 /// Serves one WebSocket connection from upgrade to close.
-pub(crate) async fn run<T: Transport>(
+///
+/// Not an `async fn`: the wait for the `mount` frame runs in a box that is freed once the view
+/// runs (its locals and this function's arguments would otherwise stay part of the
+/// connection's future for its whole life); what remains is the view's own boxed future.
+pub(crate) fn run<T: Transport>(
+    io: T,
+    app: Arc<App>,
+    routes: Arc<Routes<T>>,
+    init: ConnInit,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let before_mount = Box::pin(until_mount(io, app, routes, init));
+    async move {
+        if let Some(view) = before_mount.await {
+            view.await;
+        }
+    }
+}
+
+/// Answers frames until a valid `mount`; returns the mounted view's future (`None`: the
+/// connection ended or was refused before that).
+async fn until_mount<T: Transport>(
     mut io: T,
     app: Arc<App>,
     routes: Arc<Routes<T>>,
     init: ConnInit,
-) {
+) -> Option<futures_util::future::BoxFuture<'static, ()>> {
     let max = app.config.max_frame_bytes;
     let deadline = app.config.send_timeout;
     let now = Instant::now();
@@ -68,27 +88,27 @@ pub(crate) async fn run<T: Transport>(
             next = tokio::time::timeout(app.config.idle_timeout, io.recv()) => next,
             () = crate::shutdown::shutdown_started(&app) => {
                 io::close(&mut io, close::SERVER_CLOSE, "service restart").await;
-                return;
+                return None;
             }
         };
         let msg = match next {
             Err(_elapsed) => {
                 io::close(&mut io, close::GOING_AWAY, "idle timeout").await;
-                return;
+                return None;
             }
-            Ok(None) => return,
+            Ok(None) => return None,
             Ok(Some(Err(e))) => {
                 if let Some(violation) = io::classify(&e) {
                     client_warn!(warnings, conn, e.to_string(), "djust: protocol violation");
                     io::refuse(&mut io, violation, max).await;
                 }
-                return;
+                return None;
             }
             Ok(Some(Ok(msg))) => msg,
         };
         if let Message::Close(_) = msg {
             io.flush().await;
-            return;
+            return None;
         }
         let now = Instant::now();
         if !frames.try_take(now) {
@@ -103,7 +123,7 @@ pub(crate) async fn run<T: Transport>(
                 .await
                 .is_err()
             {
-                return;
+                return None;
             }
             continue;
         }
@@ -114,7 +134,7 @@ pub(crate) async fn run<T: Transport>(
                 let msg = "binary frames are not part of the protocol; send JSON text";
                 let sent = io::send_error(&mut io, None, code::BINARY_UNSUPPORTED, msg, deadline);
                 if sent.await.is_err() {
-                    return;
+                    return None;
                 }
                 continue;
             }
@@ -122,7 +142,7 @@ pub(crate) async fn run<T: Transport>(
         crate::metrics::frame_in(text.len());
         if text.len() > max {
             io::refuse_too_big(&mut io, max).await;
-            return;
+            return None;
         }
         let sent = match serde_json::from_str::<ClientFrame>(&text) {
             Err(e) => {
@@ -174,7 +194,7 @@ pub(crate) async fn run<T: Transport>(
                     let code = code::UNSUPPORTED_VERSION;
                     let _ = io::send_error(&mut io, reference.as_ref(), code, &msg, deadline).await;
                     io::close(&mut io, close::MOUNT_REFUSED, "unsupported version").await;
-                    return;
+                    return None;
                 }
                 let Some((entry, params)) = routes.lookup(&path) else {
                     tracing::info!(path = ?warn::clip(&path), "djust: mount of an unknown path");
@@ -188,7 +208,7 @@ pub(crate) async fn run<T: Transport>(
                     )
                     .await;
                     io::close(&mut io, close::MOUNT_REFUSED, "not found").await;
-                    return;
+                    return None;
                 };
                 let target = MountTarget {
                     path,
@@ -196,11 +216,11 @@ pub(crate) async fn run<T: Transport>(
                     params,
                     reference,
                 };
-                return entry.serve(io, app, init, target).await;
+                return Some(entry.serve(io, app, init, target));
             }
         };
         if sent.is_err() {
-            return;
+            return None;
         }
     }
 }

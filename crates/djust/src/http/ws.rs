@@ -43,8 +43,14 @@ pub(crate) async fn upgrade(
         .max_message_size(config.max_frame_bytes)
         .max_frame_size(config.max_frame_bytes)
         .on_failed_upgrade(|err| tracing::debug!(error = %err, "djust: WebSocket upgrade failed"))
-        .on_upgrade(move |socket| async move {
-            let _open = crate::metrics::ConnectionGuard::open();
-            conn::run(socket, st.app, st.routes, init).await;
+        .on_upgrade(move |socket| {
+            let open = crate::metrics::ConnectionGuard::open();
+            // Built outside the async block: moved in as arguments, the socket and the
+            // request's headers would stay part of the connection's task for its life.
+            let run = conn::run(socket, st.app, st.routes, init);
+            async move {
+                let _open = open;
+                run.await;
+            }
         })
 }
