@@ -4,8 +4,6 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::extract::ws::WebSocket;
-
 use djust_presence::{Presence, SweeperHandle};
 #[cfg(feature = "redis")]
 use djust_presence_redis::{RedisConfig, RedisHandle, RedisPresence};
@@ -58,7 +56,7 @@ struct LiveRoute {
     view: &'static str,
     template: &'static str,
     page: PageRoute,
-    entry: Arc<dyn crate::routes::ServeView<WebSocket>>,
+    entry: Arc<dyn crate::routes::ServeView<crate::conn::WsTransport>>,
 }
 
 /// Configures templates, settings, state and live views; [`DjustBuilder::into_router`] builds

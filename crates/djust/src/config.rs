@@ -42,15 +42,16 @@ pub struct DjustConfig {
     /// Capacity of each connection's info queue ([`crate::InfoSender`], default 1024
     /// messages). When full, `InfoSender::send` refuses with [`crate::SendError::Full`].
     pub info_queue: usize,
-    /// WebSocket read buffer per connection (default 8 KiB; axum's default is 128 KiB). A
-    /// larger frame grows it for that frame. Not smaller by default: a frame refused as too
-    /// large is only answered with a visible 1009 when it fits the buffer (the unread rest
-    /// makes the kernel reset the connection, which can lose the Close frame).
+    /// WebSocket read buffer per connection (default 2 KiB; axum's default is 128 KiB). A
+    /// larger frame grows it for that frame. `djust::Server` closes with a lingering close, so a
+    /// frame far over `max_frame_bytes` still gets its visible 1009; behind your own
+    /// `axum::serve` use 8 KiB or more (docs/runtime.md).
     pub ws_read_buffer: usize,
-    /// WebSocket write buffer per connection (default 8 KiB; axum's default is 128 KiB).
+    /// The largest WebSocket frame written at once (default 2 KiB): a longer message goes out
+    /// as continuation frames of this size, so a connection's write buffer stays at this size
+    /// instead of keeping the capacity of the largest message it ever sent.
     pub ws_write_buffer: usize,
-    /// Hard cap on buffered outgoing bytes per connection (default 4 MiB); a larger server frame
-    /// fails and closes the connection, so keep it above your largest full render.
+    /// Hard cap on buffered outgoing bytes per connection (default 4 MiB).
     pub ws_max_write_buffer: usize,
     /// Origins (`scheme://host[:port]`) allowed to open the WebSocket. Empty (the default) means
     /// "the same host as the request's `Host` header".
@@ -88,7 +89,7 @@ impl Default for DjustConfig {
             send_timeout: Duration::from_secs(5),
             info_queue: 1024,
             ws_read_buffer: 2 * 1024,
-            ws_write_buffer: 8 * 1024,
+            ws_write_buffer: 2 * 1024,
             ws_max_write_buffer: 4 * 1024 * 1024,
             allowed_origins: Vec::new(),
             heartbeat_interval: Duration::from_secs(30),

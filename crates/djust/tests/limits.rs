@@ -131,6 +131,60 @@ async fn cross_site_origin_is_refused() {
     ws.mount("/counter/1", "").await;
 }
 
+/// The head of the answer to a raw HTTP/1.1 request to `/djust/ws` with `headers`.
+async fn ws_head(addr: std::net::SocketAddr, headers: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let req = format!("GET /djust/ws HTTP/1.1\r\nHost: {addr}\r\n{headers}\r\n");
+    tcp.write_all(req.as_bytes()).await.expect("write");
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut buf))
+        .await
+        .expect("an answer")
+        .expect("read");
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+/// The status line and body of a raw HTTP/1.1 request to `/djust/ws` with `headers`.
+async fn ws_answer(addr: std::net::SocketAddr, headers: &str) -> (String, String) {
+    let text = ws_head(addr, headers).await;
+    let status = text.lines().next().unwrap_or_default().to_owned();
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned();
+    (status, body)
+}
+
+#[tokio::test]
+async fn requests_that_are_not_websocket_handshakes_are_refused_with_the_reason() {
+    let (addr, _probe) = start(test_config()).await;
+    let (status, body) = ws_answer(addr, "").await;
+    assert!(status.contains(" 400 "), "{status}");
+    assert!(
+        body.contains("Connection header did not include 'upgrade'"),
+        "{body}"
+    );
+    let upgrade = "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+    let (status, body) = ws_answer(addr, &format!("{upgrade}Sec-WebSocket-Version: 8\r\n")).await;
+    assert!(status.contains(" 400 "), "{status}");
+    assert!(body.contains("Sec-WebSocket-Version"), "{body}");
+    let (status, body) = ws_answer(
+        addr,
+        "Connection: upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n",
+    )
+    .await;
+    assert!(status.contains(" 400 "), "{status}");
+    assert!(body.contains("Sec-WebSocket-Key"), "{body}");
+    // A valid handshake: 101 with the accept key of RFC 6455's own example.
+    let (status, _) = ws_answer(addr, &format!("{upgrade}Sec-WebSocket-Version: 13\r\n")).await;
+    assert!(status.contains(" 101 "), "{status}");
+    assert!(
+        ws_head(addr, &format!("{upgrade}Sec-WebSocket-Version: 13\r\n"))
+            .await
+            .to_ascii_lowercase()
+            .contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo="),
+        "the accept key of RFC 6455 §1.3's example"
+    );
+}
+
 #[tokio::test]
 async fn allow_list_replaces_the_same_host_rule() {
     let config = test_config().with_allowed_origins(["https://app.example"]);

@@ -1,10 +1,10 @@
-//! The transport seam: the connection task talks to a [`Transport`] (an axum `WebSocket` in
+//! The transport seam: the connection task talks to a [`Transport`] (`ws.rs`'s `WsTransport` in
 //! production, an in-memory channel pair in the unit tests, which run on paused tokio time).
 
 use std::future::Future;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use axum::extract::ws::{CloseFrame, Message};
 use serde_json::Value;
 
 use crate::protocol::{ServerFrame, code};
@@ -19,21 +19,6 @@ pub(crate) trait Transport: Send + 'static {
     /// Writes out anything the codec queued by itself, e.g. the reply to a client's Close
     /// (tungstenite queues it and sends it only on the next read or flush).
     fn flush(&mut self) -> impl Future<Output = ()> + Send;
-}
-
-impl Transport for WebSocket {
-    async fn recv(&mut self) -> Option<Result<Message, axum::Error>> {
-        WebSocket::recv(self).await
-    }
-
-    async fn send(&mut self, msg: Message) -> Result<(), axum::Error> {
-        WebSocket::send(self, msg).await
-    }
-
-    async fn flush(&mut self) {
-        // Best effort: the peer may already be gone.
-        let _ = futures_util::SinkExt::flush(self).await;
-    }
 }
 
 /// Why a frame was not sent.

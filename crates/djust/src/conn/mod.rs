@@ -10,6 +10,7 @@ mod tests;
 #[cfg(test)]
 mod tests_limits;
 pub(crate) mod warn;
+mod ws;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,6 +29,7 @@ use crate::session::Identity;
 pub(crate) use io::Transport;
 use rate::TokenBucket;
 use warn::{Warnings, client_warn};
+pub(crate) use ws::WsTransport;
 
 /// What the WebSocket upgrade request told us about the client.
 pub(crate) struct ConnInit {

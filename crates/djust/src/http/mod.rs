@@ -4,18 +4,19 @@ mod dev_assets;
 mod fallback;
 mod origin;
 mod page;
+mod upgrade;
 mod ws;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
-use axum::extract::ws::WebSocket;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{MethodRouter, get};
 
 use crate::app::App;
+use crate::conn::WsTransport;
 use crate::routes::Routes;
 
 pub(crate) use dev_assets::ASSETS_DIR;
@@ -60,12 +61,12 @@ pub(crate) type PageRoute = fn() -> MethodRouter<HttpState>;
 #[derive(Clone)]
 pub(crate) struct HttpState {
     pub(crate) app: Arc<App>,
-    pub(crate) routes: Arc<Routes<WebSocket>>,
+    pub(crate) routes: Arc<Routes<WsTransport>>,
 }
 
 pub(crate) fn router(
     app: Arc<App>,
-    routes: Arc<Routes<WebSocket>>,
+    routes: Arc<Routes<WsTransport>>,
     pages: Vec<(String, PageRoute)>,
     with_fallback: bool,
 ) -> Router {

@@ -1,17 +1,17 @@
 //! The WebSocket endpoint: origin check, identity, buffer sizes, then the connection task.
 
-use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
+use super::upgrade::Upgrade;
 use super::{HttpState, origin};
 use crate::conn::{self, ConnInit};
 use crate::session::{AuthUser, Identity, random_key};
 
 pub(crate) async fn upgrade(
     State(st): State<HttpState>,
-    ws: WebSocketUpgrade,
+    ws: Upgrade,
     uri: Uri,
     headers: HeaderMap,
     auth: Option<Extension<AuthUser>>,
@@ -37,20 +37,21 @@ pub(crate) async fn upgrade(
         identity: Identity::new(auth.map(|Extension(user)| user), session_key),
         headers,
     };
-    ws.read_buffer_size(config.ws_read_buffer)
-        .write_buffer_size(config.ws_write_buffer)
+    // Frames are written (and the buffer flushed) one at a time: `conn/ws.rs`.
+    let ws_config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .read_buffer_size(config.ws_read_buffer)
+        .write_buffer_size(0)
         .max_write_buffer_size(config.ws_max_write_buffer)
-        .max_message_size(config.max_frame_bytes)
-        .max_frame_size(config.max_frame_bytes)
-        .on_failed_upgrade(|err| tracing::debug!(error = %err, "djust: WebSocket upgrade failed"))
-        .on_upgrade(move |socket| {
-            let open = crate::metrics::ConnectionGuard::open();
-            // Built outside the async block: moved in as arguments, the socket and the
-            // request's headers would stay part of the connection's task for its life.
-            let run = conn::run(socket, st.app, st.routes, init);
-            async move {
-                let _open = open;
-                run.await;
-            }
-        })
+        .max_message_size(Some(config.max_frame_bytes))
+        .max_frame_size(Some(config.max_frame_bytes));
+    ws.accept(ws_config, config.ws_write_buffer, move |socket| {
+        let open = crate::metrics::ConnectionGuard::open();
+        // Built outside the async block: moved in as arguments, the socket and the request's
+        // headers would stay part of the connection's task for its life.
+        let run = conn::run(socket, st.app, st.routes, init);
+        async move {
+            let _open = open;
+            run.await;
+        }
+    })
 }
