@@ -33,9 +33,10 @@ pub(crate) struct CachedItem {
     pub(crate) dyns: Vec<Json>,
     /// Its first marker (0 = none).
     pub(crate) mark: u64,
-    /// The nested blocks its dynamics use, with their statics: a connection that has not had
-    /// them yet is sent them, as if it had rendered the item itself.
-    pub(crate) nested: Vec<(u32, Json)>,
+    /// The nested blocks its dynamics use, with their statics (shared with the compiled
+    /// template): a connection that has not had them yet is sent them, as if it had rendered
+    /// the item itself.
+    pub(crate) nested: Vec<(u32, crate::render::Statics)>,
 }
 
 /// One shard: the current generation and the one before it.

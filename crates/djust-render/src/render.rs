@@ -148,6 +148,14 @@ fn changed_entries(old: &[(Arc<str>, u64)], new: &[(Arc<str>, u64)]) -> Vec<Arc<
     out
 }
 
+/// A block's statics, shared with the compiled template (a pointer, not a copy).
+pub(crate) type Statics = Arc<[Arc<str>]>;
+
+/// Statics as sent in a frame's `statics` map.
+fn statics_json(statics: &[Arc<str>]) -> Json {
+    Json::Array(statics.iter().map(|s| Json::from(&**s)).collect())
+}
+
 struct Cx<'a> {
     engine: &'a Engine,
     changed: Vec<Arc<str>>,
@@ -158,7 +166,7 @@ struct Cx<'a> {
     mark: u64,
     /// While a top-level item renders (so: `Some` = inside a loop item): every block whose
     /// statics its output uses.
-    record: Option<Vec<(u32, Json)>>,
+    record: Option<Vec<(u32, Statics)>>,
 }
 
 impl Cx<'_> {
@@ -169,27 +177,22 @@ impl Cx<'_> {
     }
 
     fn need_statics(&mut self, b: &Block) {
-        let recording = self.record.is_some();
-        let new = mark_sent(&mut self.sent, b.id);
-        if !(recording || new) {
-            return;
-        }
-        let json = Json::Array(b.statics.iter().map(|s| Json::from(&**s)).collect());
-        if new {
-            self.statics.insert(b.id.to_string(), json.clone());
-        }
         if let Some(record) = self.record.as_mut() {
-            record.push((b.id, json));
+            record.push((b.id, b.statics.clone()));
+        }
+        if mark_sent(&mut self.sent, b.id) {
+            self.statics
+                .insert(b.id.to_string(), statics_json(&b.statics));
         }
     }
 
     /// [`Self::need_statics`] for a block known by its id and statics (a cached item's).
-    fn need_cached_statics(&mut self, id: u32, statics: &Json) {
+    fn need_cached_statics(&mut self, id: u32, statics: &Statics) {
         if let Some(record) = self.record.as_mut() {
             record.push((id, statics.clone()));
         }
         if mark_sent(&mut self.sent, id) {
-            self.statics.insert(id.to_string(), statics.clone());
+            self.statics.insert(id.to_string(), statics_json(statics));
         }
     }
 
