@@ -369,7 +369,7 @@ impl Presence {
         let key = inner.state.interned_key(key).unwrap_or_else(|| key.into());
         let initial = match inner.state.key(&key) {
             Some(ks) => Snapshot {
-                presences: ks.list(),
+                presences: ks.list_shared(),
                 cursors: ks.cursors(None),
             },
             None => Snapshot::default(),

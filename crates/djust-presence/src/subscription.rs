@@ -32,8 +32,10 @@ use crate::record::{Cursor, PresenceRecord};
 /// The state of a key at the moment of subscribing.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Snapshot {
-    /// Present users, in listing order (as [`Presence::list`](crate::Presence::list)).
-    pub presences: Vec<PresenceRecord>,
+    /// Present users, in listing order (as [`Presence::list`](crate::Presence::list)); shared
+    /// with the engine's listing of the key (every subscriber of a room points at one list
+    /// instead of holding a copy of it for as long as it is subscribed).
+    pub presences: Arc<[PresenceRecord]>,
     /// Users' cursors, in listing order (as [`Presence::cursors`](crate::Presence::cursors)).
     pub cursors: Vec<(Arc<str>, Cursor)>,
 }

@@ -121,6 +121,27 @@ fn broadcasts_reach_every_subscriber_of_the_key_and_only_them() {
     assert_eq!(presence.stats().keys, 0);
 }
 
+#[test]
+fn subscribers_of_one_key_share_one_snapshot_list_until_it_changes() {
+    let (presence, _clock) = default_manual();
+    for i in 0..50 {
+        presence
+            .track("room", conn(i), &format!("u{i}"), json!({}))
+            .unwrap();
+    }
+    let (a, b) = (presence.subscribe("room"), presence.subscribe("room"));
+    assert_eq!(a.initial.presences.len(), 50);
+    // One list for every subscriber, not a copy each (a room of N would hold N² records).
+    assert!(std::sync::Arc::ptr_eq(
+        &a.initial.presences,
+        &b.initial.presences
+    ));
+    presence.track("room", conn(99), "u99", json!({})).unwrap();
+    let c = presence.subscribe("room");
+    assert_eq!(c.initial.presences.len(), 51);
+    assert_eq!(a.initial.presences.len(), 50, "a snapshot does not change");
+}
+
 /// Replays a subscription into the set of present users, failing on any join of a user already present
 /// or leave of a user absent (which is what a gap or a duplicate looks like).
 fn replay(sub: &mut Subscription) -> BTreeSet<String> {

@@ -236,7 +236,11 @@ impl LivePresence {
         }
         if moving || old_key.is_none() {
             // Subscribe after tracking: the own join is part of the snapshot, not an event.
-            state.handover = Some(engine.subscribe(&key));
+            let mut sub = engine.subscribe(&key);
+            // Views read the key's state from the engine (shared lists), not from the
+            // snapshot: its copy of every cursor would stay with the connection for its life.
+            sub.initial = djust_presence::Snapshot::default();
+            state.handover = Some(sub);
         }
         state.key = Some(key);
         state.tracked = true;
