@@ -58,19 +58,19 @@
   }
 
   /**
-   * The span that changed from `before` to `after`: [start, removed, inserted]. The caret
-   * (after the edit) bounds the common prefix and suffix, so typing into a run of equal
-   * characters is placed where the user typed.
+   * The span that changed from `before` to `after`: [start, removed, inserted]. What was typed
+   * ends at the caret (after the edit): the common suffix is taken first, up to the caret, then
+   * the common prefix. A character typed next to an equal one (e.g. a space before another
+   * user's space) is the one left of the caret, so the caret stays after it.
    */
   function changedSpan(before, after, caret) {
     const max = Math.min(before.length, after.length);
-    let start = 0;
-    const startLimit = Math.min(max, caret);
-    while (start < startLimit && before.charCodeAt(start) === after.charCodeAt(start)) start++;
     let end = 0;
-    const endLimit = Math.min(max - start, after.length - Math.max(caret, start));
+    const endLimit = Math.min(max, after.length - caret);
     while (end < endLimit &&
       before.charCodeAt(before.length - 1 - end) === after.charCodeAt(after.length - 1 - end)) end++;
+    let start = 0;
+    while (start < max - end && before.charCodeAt(start) === after.charCodeAt(start)) start++;
     return [start, before.length - end - start, after.slice(start, after.length - end)];
   }
 
