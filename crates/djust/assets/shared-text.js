@@ -59,9 +59,9 @@
 
   /**
    * The span that changed from `before` to `after`: [start, removed, inserted]. What was typed
-   * ends at the caret (after the edit): the common suffix is taken first, up to the caret, then
-   * the common prefix. A character typed next to an equal one (e.g. a space before another
-   * user's space) is the one left of the caret, so the caret stays after it.
+   * ends at the caret (after the edit), so the common suffix (up to the caret) goes before the
+   * prefix: a character typed before an equal one is left of the caret. Surrogate pairs stay
+   * whole (Yjs would make each half U+FFFD).
    */
   function changedSpan(before, after, caret) {
     const max = Math.min(before.length, after.length);
@@ -71,6 +71,8 @@
       before.charCodeAt(before.length - 1 - end) === after.charCodeAt(after.length - 1 - end)) end++;
     let start = 0;
     while (start < max - end && before.charCodeAt(start) === after.charCodeAt(start)) start++;
+    if (start > 0 && (after.charCodeAt(start - 1) & 0xfc00) === 0xd800) start--;
+    if (end > 0 && (after.charCodeAt(after.length - end) & 0xfc00) === 0xdc00) end--;
     return [start, before.length - end - start, after.slice(start, after.length - end)];
   }
 
