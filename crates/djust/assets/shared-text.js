@@ -58,19 +58,21 @@
   }
 
   /**
-   * The span that changed from `before` to `after`: [start, removed, inserted]. The caret
-   * (after the edit) bounds the common prefix and suffix, so typing into a run of equal
-   * characters is placed where the user typed.
+   * The span that changed from `before` to `after`: [start, removed, inserted]. What was typed
+   * ends at the caret (after the edit), so the common suffix (up to the caret) goes before the
+   * prefix: a character typed before an equal one is left of the caret. Surrogate pairs stay
+   * whole (Yjs would make each half U+FFFD).
    */
   function changedSpan(before, after, caret) {
     const max = Math.min(before.length, after.length);
-    let start = 0;
-    const startLimit = Math.min(max, caret);
-    while (start < startLimit && before.charCodeAt(start) === after.charCodeAt(start)) start++;
     let end = 0;
-    const endLimit = Math.min(max - start, after.length - Math.max(caret, start));
+    const endLimit = Math.min(max, after.length - caret);
     while (end < endLimit &&
       before.charCodeAt(before.length - 1 - end) === after.charCodeAt(after.length - 1 - end)) end++;
+    let start = 0;
+    while (start < max - end && before.charCodeAt(start) === after.charCodeAt(start)) start++;
+    if (start > 0 && (after.charCodeAt(start - 1) & 0xfc00) === 0xd800) start--;
+    if (end > 0 && (after.charCodeAt(after.length - end) & 0xfc00) === 0xdc00) end--;
     return [start, before.length - end - start, after.slice(start, after.length - end)];
   }
 
