@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use fantoccini::actions::{InputSource, MouseActions, PointerAction};
+use fantoccini::actions::{InputSource, KeyAction, KeyActions, MouseActions, PointerAction};
 use fantoccini::elements::Element;
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, Locator};
@@ -111,7 +111,24 @@ impl Page {
             .map_err(TestkitError::command(format!("click {css}")))
     }
 
-    /// Types `text` into the element matching `css` as keystrokes (focusing it first).
+    /// Types `text` with real key presses where the focused element's caret is. Unlike
+    /// [`Page::type_into`] it never moves the caret first (element "send keys" of ChromeDriver
+    /// 148 puts it at the end even in a focused field), so tests can type in the middle.
+    pub async fn press_keys(&self, text: &str) -> Result<(), TestkitError> {
+        let mut keys = KeyActions::new("keyboard".into());
+        for c in text.chars() {
+            keys = keys
+                .then(KeyAction::Down { value: c })
+                .then(KeyAction::Up { value: c });
+        }
+        self.client
+            .perform_actions(keys)
+            .await
+            .map_err(TestkitError::command(format!("press {text:?}")))
+    }
+
+    /// Types `text` into the element matching `css` as keystrokes (focusing it first; the
+    /// caret may be moved to the end, see [`Page::press_keys`]).
     pub async fn type_into(&self, css: &str, text: &str) -> Result<(), TestkitError> {
         let element = self.find(css).await?;
         element

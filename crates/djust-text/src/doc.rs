@@ -162,6 +162,16 @@ impl SharedDoc {
         Ok(delta)
     }
 
+    /// Whether a stored state lacks something this document has: an item it does not know, or
+    /// a deletion (then its text differs). For a state already merged into this document.
+    ///
+    /// # Errors
+    /// [`TextError::BadUpdate`] if `state` is not a Yjs update.
+    pub fn is_ahead_of(&self, state: &[u8]) -> Result<bool, TextError> {
+        let other = Self::from_state(state, self.limits)?;
+        Ok(other.state_vector() != self.state_vector() || other.text() != self.text())
+    }
+
     /// Whether `update` inserts content this document does not have (checked only near the
     /// size limit). Deletions and updates the document already has always pass, so a user at
     /// the limit can still delete text, and a re-sent update is not refused for size.

@@ -287,8 +287,13 @@ impl Document {
     }
 
     /// Merges the stored state (what other processes saved) into this document and fans out
-    /// what it brought, without saving. Returns whether anything changed. A runtime calls it
-    /// periodically to heal what a broken relay between processes dropped.
+    /// what it brought. Returns whether anything changed. A runtime calls it periodically to
+    /// heal what a broken relay between processes dropped.
+    ///
+    /// If the store lacks something this document has, a save starts too: two processes
+    /// saving at the same moment (each loads, merges and writes) can overwrite each other's
+    /// write, and without this the lost part would reach the store — and through it the other
+    /// process, while the relay is down — only with the next edit here.
     ///
     /// # Errors
     /// [`TextError::Store`] if loading fails; [`TextError::BadUpdate`] if the stored state is
@@ -299,6 +304,10 @@ impl Document {
         };
         let mut state = self.0.state.lock();
         let delta = state.doc.merge(&stored)?;
+        if !state.cycle && state.doc.is_ahead_of(&stored)? {
+            state.cycle = true;
+            tokio::spawn(save_cycle(self.0.clone()));
+        }
         if delta.is_empty() {
             return Ok(false);
         }

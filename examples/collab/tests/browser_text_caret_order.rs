@@ -14,8 +14,7 @@
 
 mod support;
 
-use djust_testkit::fantoccini::actions::{InputSource, KeyAction, KeyActions};
-use djust_testkit::{Page, TestkitError};
+use djust_testkit::Page;
 use serde_json::json;
 use support::browser::{R, open_as};
 use support::start;
@@ -31,24 +30,6 @@ async fn caret_at_end(page: &Page) -> R {
     ))
     .await
     .map(|_| ())
-}
-
-/// Types `text` with real key presses where the caret is (WebDriver's element "send keys" would
-/// put the caret at the end first).
-async fn press(page: &Page, text: &str) -> R {
-    let mut keys = KeyActions::new("keyboard".into());
-    for c in text.chars() {
-        keys = keys
-            .then(KeyAction::Down { value: c })
-            .then(KeyAction::Up { value: c });
-    }
-    page.client()
-        .perform_actions(keys)
-        .await
-        .map_err(|source| TestkitError::Command {
-            what: format!("press {text:?}"),
-            source: Box::new(source),
-        })
 }
 
 /// Waits until the field shows `want`.
@@ -73,7 +54,7 @@ async fn a_keystroke_equal_to_the_remote_character_after_the_caret_keeps_the_typ
     caret_at_end(&b).await.expect("bob's caret");
 
     // Alice types a space at the end; it reaches bob after his caret, which stays put.
-    press(&a, " ").await.expect("alice typed");
+    a.press_keys(" ").await.expect("alice typed");
     shows(&b, &format!("{seed} "))
         .await
         .expect("bob has alice's space");
@@ -92,7 +73,7 @@ async fn a_keystroke_equal_to_the_remote_character_after_the_caret_keeps_the_typ
 
     // Bob types a space (equal to alice's, right after his caret) and more: on his screen it
     // is " {b}" before alice's space either way; the merged document must agree.
-    press(&b, " {b}").await.expect("bob typed");
+    b.press_keys(" {b}").await.expect("bob typed");
     shows(&a, &format!("{seed} {{b}} "))
         .await
         .expect("alice has bob's text before her space");
@@ -100,7 +81,7 @@ async fn a_keystroke_equal_to_the_remote_character_after_the_caret_keeps_the_typ
     // it. Had bob's space been taken as typed after alice's, his caret would have been before
     // it: the document would read "{a}{b} " (bob's space after his "{b}", alice's "{a}" in
     // front of it).
-    press(&a, "{a}").await.expect("alice typed on");
+    a.press_keys("{a}").await.expect("alice typed on");
     let want = format!("{seed} {{b}} {{a}}");
     let len = want.encode_utf16().count();
     for (who, page) in [("alice", &a), ("bob", &b)] {

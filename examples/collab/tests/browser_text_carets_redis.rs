@@ -50,7 +50,7 @@ async fn a_caret_on_one_process_is_seen_on_the_other_and_goes_when_its_user_leav
     b.eval("const t = document.querySelector('textarea[dj-shared-text]'); t.focus(); t.setSelectionRange(0, 0); return true;")
         .await
         .expect("bob to the start");
-    b.type_into(TA, "Bob: ").await.expect("bob typed");
+    b.press_keys("Bob: ").await.expect("bob typed");
     b.wait_for(&one_caret_at("alice", end + 5))
         .await
         .expect("the caret moved along with its character");

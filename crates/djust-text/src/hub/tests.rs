@@ -168,6 +168,54 @@ async fn two_processes_on_one_store_never_overwrite_each_other() {
     let _ = ca.get_or_insert_text(TEXT_NAME).get_string(&ca.transact());
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_refresh_saves_again_what_a_concurrent_save_overwrote() {
+    let store: Arc<MemoryStore> = Arc::new(MemoryStore::new());
+    store.insert_text("d", "base");
+    let (one, two) = (
+        TextHub::new(TextConfig::default()),
+        TextHub::new(TextConfig::default()),
+    );
+    let a = one.open("d", store.clone()).await.unwrap();
+    let b = two.open("d", store.clone()).await.unwrap();
+    // The state before `one`'s edit: `two`'s save, racing with `one`'s, writes it back.
+    let before = SharedDoc::from_text("base", TextLimits::default()).encode_state();
+    let ca = Doc::with_client_id(11);
+    {
+        use yrs::updates::decoder::Decode;
+        let sync = a.diff(&[]).unwrap();
+        ca.transact_mut()
+            .apply_update(yrs::Update::decode_v1(&sync).unwrap())
+            .unwrap();
+    }
+    a.apply(&insert(&ca, 4, " A"), Origin::Client(1)).unwrap();
+    a.flush(Duration::from_secs(1)).await.unwrap();
+    assert_eq!(stored_text(&store, "d"), "base A");
+    let lost = StoredText {
+        state: before,
+        text: "base".into(),
+    };
+    store.save("d", &lost).await.unwrap();
+    assert_eq!(
+        stored_text(&store, "d"),
+        "base",
+        "the race lost A's edit in the store"
+    );
+    // Nobody types any more. `two` refreshing finds nothing new; `one` refreshing finds the
+    // store behind it and saves again, so `two`'s next refresh brings A's edit.
+    assert!(!b.refresh().await.unwrap());
+    assert!(!a.refresh().await.unwrap(), "nothing new for `one`");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(stored_text(&store, "d"), "base A");
+    assert!(b.refresh().await.unwrap());
+    assert_eq!(b.text(), "base A");
+    // In step again: no further saves.
+    let saves = store.saves();
+    assert!(!a.refresh().await.unwrap());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(store.saves(), saves);
+}
+
 #[tokio::test]
 async fn a_corrupt_stored_state_is_a_typed_error() {
     struct Corrupt;
