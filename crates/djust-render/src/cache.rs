@@ -118,6 +118,18 @@ mod tests {
         })
     }
 
+    /// `n` pseudo-random keys (an LCG from `seed`): spread over every shard.
+    fn keys(seed: u64, n: usize) -> impl Iterator<Item = u64> {
+        std::iter::successors(Some(seed), |x| {
+            Some(
+                x.wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407),
+            )
+        })
+        .skip(1)
+        .take(n)
+    }
+
     #[test]
     fn hits_what_was_inserted_and_stays_bounded() {
         let cache = ItemCache::default();
@@ -125,11 +137,7 @@ mod tests {
         assert_eq!(cache.get(42).map(|i| i.mark), Some(1));
         assert!(cache.get(43).is_none());
         // Far more keys than the bound: the cache never holds more than its capacity.
-        let mut x = 1u64;
-        for _ in 0..(SHARDS * PER_SHARD * 3) {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+        for x in keys(1, SHARDS * PER_SHARD * 3) {
             cache.insert(x, item(0));
         }
         assert!(cache.len() <= 2 * SHARDS * PER_SHARD);
@@ -139,11 +147,7 @@ mod tests {
     fn an_item_in_use_survives_any_number_of_other_inserts() {
         let cache = ItemCache::default();
         cache.insert(7, item(7));
-        let mut x = 1u64;
-        for n in 0..(SHARDS * PER_SHARD * 8) {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+        for (n, x) in keys(1, SHARDS * PER_SHARD * 8).enumerate() {
             cache.insert(x, item(0));
             // Read now and then (a viewer mounting): it stays.
             if n % 64 == 0 {
@@ -151,11 +155,7 @@ mod tests {
             }
         }
         // Unused, it goes within two generations of its shard.
-        let mut x = 99u64;
-        for _ in 0..(SHARDS * PER_SHARD * 8) {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+        for x in keys(99, SHARDS * PER_SHARD * 8) {
             cache.insert(x, item(0));
         }
         assert!(cache.get(7).is_none());

@@ -8,7 +8,7 @@ mod support;
 use std::time::Duration;
 
 use djust::text::TextConfig;
-use support::text_burst::{burst, follow, series};
+use support::text_burst::{burst_until_counted, series};
 use support::text_pad::{Client, hello_store, join, start_on};
 use support::{get, test_config};
 
@@ -25,26 +25,20 @@ async fn a_lagging_connection_resyncs_and_loses_nothing() {
         .with_rate_limit(100_000, 100_000)
         .with_frame_rate_limit(100_000, 100_000);
     let (addr, router) = start_on(config, text, hello_store()).await;
-    let scrape = || {
-        let router = router.clone();
-        async move { get(router, "/metrics", &[]).await.2 }
-    };
-    let before = series(&scrape().await, SERIES);
+    let before = series(&get(router.clone(), "/metrics", &[]).await.2, SERIES);
     let (a, b) = (Client::new(100), Client::new(200));
     let (mut wa, _) = join(addr, &a).await;
     let (mut wb, _) = join(addr, &b).await;
-    // Whether one burst outruns the other connection's loop depends on scheduling: burst until
-    // one did (each burst must converge either way).
-    let mut rounds = 0;
-    while series(&scrape().await, SERIES) <= before {
-        rounds += 1;
-        assert!(
-            rounds <= 5,
-            "5 bursts of 120 updates and no connection lagged"
-        );
-        burst(&mut wa, &a, &format!("r{rounds}-")).await;
-        follow(&mut wb, &b, &a.text(), Duration::from_secs(5)).await;
-    }
+    let (writer, reader) = ((&mut wa, &a), (&mut wb, &b));
+    burst_until_counted(
+        &router,
+        SERIES,
+        before,
+        writer,
+        reader,
+        Duration::from_secs(5),
+    )
+    .await;
     assert!(b.text().starts_with("hello") && b.text().contains("r1-119;"));
     // The writer's own connection got the others' nothing, only its acks; a third connection
     // syncing now has the same text.

@@ -15,7 +15,7 @@ use std::time::Duration;
 use djust::presence::PresenceBackendKind;
 use djust::text::TextConfig;
 use djust_testkit::RedisServer;
-use support::text_burst::{burst, follow, series};
+use support::text_burst::{burst, burst_until_counted, follow, series};
 use support::text_pad::{Client, hello_store, join, start_on};
 use support::{get, test_config};
 
@@ -40,24 +40,20 @@ async fn a_lagging_relay_resyncs_and_an_outage_heals_through_the_store() {
     let store = hello_store();
     let (one, router) = start_on(config.clone(), text, store.clone()).await;
     let (two, _) = start_on(config, text, store).await;
-    let scrape = || {
-        let router = router.clone();
-        async move { get(router, "/metrics", &[]).await.2 }
-    };
-    let before = series(&scrape().await, SERIES);
+    let before = series(&get(router.clone(), "/metrics", &[]).await.2, SERIES);
     let (a, b) = (Client::new(100), Client::new(200));
     let (mut wa, _) = join(one, &a).await;
     let (mut wb, _) = join(two, &b).await;
-    let mut rounds = 0;
-    while series(&scrape().await, SERIES) <= before {
-        rounds += 1;
-        assert!(
-            rounds <= 5,
-            "5 bursts of 120 updates and the relay never lagged"
-        );
-        burst(&mut wa, &a, &format!("up{rounds}-")).await;
-        follow(&mut wb, &b, &a.text(), Duration::from_secs(1)).await;
-    }
+    let (writer, reader) = ((&mut wa, &a), (&mut wb, &b));
+    burst_until_counted(
+        &router,
+        SERIES,
+        before,
+        writer,
+        reader,
+        Duration::from_secs(1),
+    )
+    .await;
 
     // Redis goes away: the relay drops everything; the store heal (every 2 s) brings it.
     redis.kill();

@@ -123,17 +123,23 @@ async fn nothing_is_durable_while_the_store_fails_and_it_retries() {
     assert_eq!(stored_text(&store.inner, "k"), "x");
 }
 
-#[tokio::test(start_paused = true)]
-async fn two_processes_on_one_store_never_overwrite_each_other() {
+/// Document `d` ("base" in a fresh store) opened by two hubs, standing for two processes whose
+/// relay is down: only the store connects them.
+async fn two_processes() -> (Arc<MemoryStore>, Document, Document) {
     let store: Arc<MemoryStore> = Arc::new(MemoryStore::new());
     store.insert_text("d", "base");
-    // Two hubs stand for two processes whose relay is down: only the store connects them.
     let (one, two) = (
         TextHub::new(TextConfig::default()),
         TextHub::new(TextConfig::default()),
     );
     let a = one.open("d", store.clone()).await.unwrap();
     let b = two.open("d", store.clone()).await.unwrap();
+    (store, a, b)
+}
+
+#[tokio::test(start_paused = true)]
+async fn two_processes_on_one_store_never_overwrite_each_other() {
+    let (store, a, b) = two_processes().await;
     let mut b_updates = b.subscribe();
     let (ca, cb) = (Doc::with_client_id(11), Doc::with_client_id(22));
     for (client, doc) in [(&ca, &a), (&cb, &b)] {
@@ -170,14 +176,7 @@ async fn two_processes_on_one_store_never_overwrite_each_other() {
 
 #[tokio::test(start_paused = true)]
 async fn a_refresh_saves_again_what_a_concurrent_save_overwrote() {
-    let store: Arc<MemoryStore> = Arc::new(MemoryStore::new());
-    store.insert_text("d", "base");
-    let (one, two) = (
-        TextHub::new(TextConfig::default()),
-        TextHub::new(TextConfig::default()),
-    );
-    let a = one.open("d", store.clone()).await.unwrap();
-    let b = two.open("d", store.clone()).await.unwrap();
+    let (store, a, b) = two_processes().await;
     // The state before `one`'s edit: `two`'s save, racing with `one`'s, writes it back.
     let before = SharedDoc::from_text("base", TextLimits::default()).encode_state();
     let ca = Doc::with_client_id(11);

@@ -40,6 +40,36 @@ pub async fn follow(ws: &mut Ws, client: &Client, want: &str, limit: Duration) {
     }
 }
 
+/// Bursts from `writer` (its socket and client) until the Prometheus counter `counter` of
+/// `router`'s `/metrics` grew past `before` — whether one burst outruns a fan-out depends on
+/// scheduling — with `reader` converging to the writer's text after each burst (within
+/// `limit`). Panics after 5 bursts without the counter moving.
+pub async fn burst_until_counted(
+    router: &axum::Router,
+    counter: &str,
+    before: f64,
+    writer: (&mut Ws, &Client),
+    reader: (&mut Ws, &Client),
+    limit: Duration,
+) {
+    let (wa, a) = writer;
+    let (wb, b) = reader;
+    let mut rounds = 0;
+    while series(
+        &super::get(router.clone(), "/metrics", &[]).await.2,
+        counter,
+    ) <= before
+    {
+        rounds += 1;
+        assert!(
+            rounds <= 5,
+            "5 bursts of {BURST} updates and {counter} never moved"
+        );
+        burst(wa, a, &format!("r{rounds}-")).await;
+        follow(wb, b, &a.text(), limit).await;
+    }
+}
+
 /// The value of the Prometheus sample `series` (name and labels exactly) in `scrape`; 0 when
 /// absent.
 pub fn series(scrape: &str, series: &str) -> f64 {
