@@ -42,10 +42,10 @@ pub struct DjustConfig {
     /// Capacity of each connection's info queue ([`crate::InfoSender`], default 1024
     /// messages). When full, `InfoSender::send` refuses with [`crate::SendError::Full`].
     pub info_queue: usize,
-    /// WebSocket read buffer per connection (default 2 KiB; axum's default is 128 KiB). A
-    /// larger frame grows it for that frame. `djust::Server` closes with a lingering close, so a
-    /// frame far over `max_frame_bytes` still gets its visible 1009; behind your own
-    /// `axum::serve` use 8 KiB or more (docs/runtime.md).
+    /// WebSocket read buffer per connection (default 1 KiB, the minimum; axum's default is 128
+    /// KiB): client frames are small, and a larger one grows it for that frame. `djust::Server`
+    /// closes with a lingering close, so a frame far over `max_frame_bytes` still gets its
+    /// visible 1009; behind your own `axum::serve` use 8 KiB or more (docs/runtime.md).
     pub ws_read_buffer: usize,
     /// The largest WebSocket frame written at once (default 2 KiB): a longer message goes out
     /// as continuation frames of this size, so a connection's write buffer stays at this size
@@ -88,7 +88,7 @@ impl Default for DjustConfig {
             frame_rate_burst: 400,
             send_timeout: Duration::from_secs(5),
             info_queue: 1024,
-            ws_read_buffer: 2 * 1024,
+            ws_read_buffer: 1024,
             ws_write_buffer: 2 * 1024,
             ws_max_write_buffer: 4 * 1024 * 1024,
             allowed_origins: Vec::new(),
@@ -417,7 +417,7 @@ impl DjustConfig {
         if self.ws_max_write_buffer <= self.ws_write_buffer {
             return fail(format!(
                 "ws_max_write_buffer (DJUST_WS_MAX_WRITE_BUFFER) is {}; it must exceed \
-                 ws_write_buffer ({}) by at least the largest frame the server sends",
+                 ws_write_buffer ({}), the largest frame the server writes at once",
                 self.ws_max_write_buffer, self.ws_write_buffer
             ));
         }

@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite;
 async fn oversized_frame_gets_an_error_and_close_1009() {
     // Plain `axum::serve` (the test server) has no lingering close: the read buffer must take
     // the whole oversized frame, or the kernel may reset the connection before the client reads
-    // the refusal. `djust::Server` drains instead (tests/serve.rs, with the 2 KiB default).
+    // the refusal. `djust::Server` drains instead (tests/serve.rs, with the 1 KiB default).
     let mut config = test_config().with_max_frame_bytes(2048);
     config.ws_read_buffer = 8192;
     let (addr, probe) = start(config).await;

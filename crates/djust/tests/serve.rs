@@ -296,7 +296,7 @@ async fn a_slowloris_request_and_a_silent_socket_are_closed_after_the_header_tim
     server.shut_down().await;
 }
 
-/// An oversized frame far larger than the (2 KiB default) read buffer: the client is still
+/// An oversized frame far larger than the (1 KiB default) read buffer: the client is still
 /// sending it when the server refuses it, and still gets the error frame and Close 1009. (The
 /// TCP-level reset this could cause is tested in `serve/linger.rs`; `tests/limits.rs` shows the
 /// plain `axum::serve` case, which needs a read buffer that takes the whole frame.)
