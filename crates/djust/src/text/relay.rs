@@ -52,7 +52,10 @@ async fn run(presence: Presence, doc: Document) {
     loop {
         tokio::select! {
             _ = heal.tick() => {
-                let Some(doc) = weak.upgrade() else { return };
+                let Some(doc) = weak.upgrade() else {
+                    forward_pending_carets(&mut carets, &presence, &key, &node);
+                    return;
+                };
                 if let Err(e) = doc.refresh().await {
                     tracing::warn!(key = %key.escape_debug(), error = %e, "djust: shared text not refreshed from the store");
                 }
@@ -72,7 +75,13 @@ async fn run(presence: Presence, doc: Document) {
                         presence.broadcast(&key, EVENT, json!({"n": node, "u": B64.encode(all)}));
                     }
                 }
-                Err(RecvError::Closed) => return,
+                // The document closed (its last connection left). Its senders went with it,
+                // but what they sent last is still queued: a leaving user's caret removal must
+                // reach the other processes, or their users see the caret until it expires.
+                Err(RecvError::Closed) => {
+                    forward_pending_carets(&mut carets, &presence, &key, &node);
+                    return;
+                }
             },
             got = carets.recv() => match got {
                 Ok(c) if c.origin == Origin::Remote => {}
@@ -111,6 +120,24 @@ async fn run(presence: Presence, doc: Document) {
                     tracing::warn!(key = %key.escape_debug(), error = %e, "djust: relayed text update refused");
                 }
             }
+        }
+    }
+}
+
+/// Relays the local caret changes still queued for this relay (it is about to stop).
+fn forward_pending_carets(
+    carets: &mut tokio::sync::broadcast::Receiver<djust_text::CaretChange>,
+    presence: &Presence,
+    key: &str,
+    node: &str,
+) {
+    use tokio::sync::broadcast::error::TryRecvError;
+    loop {
+        match carets.try_recv() {
+            Ok(c) if c.origin == Origin::Remote => {}
+            Ok(c) => presence.broadcast(key, CARET_EVENT, caret_payload(node, &c.event)),
+            Err(TryRecvError::Lagged(_)) => {}
+            Err(TryRecvError::Empty | TryRecvError::Closed) => return,
         }
     }
 }
