@@ -2,8 +2,9 @@
 //! with a fan-out capacity of 2: the relay to the other process falls behind a burst of 120
 //! updates, re-syncs with the whole document, and the other side ends with exactly the writer's
 //! text — with Redis up (counted in `djust_text_resyncs_total{path="relay"}`), with Redis down
-//! (healed through the store) and after Redis is back. A binary of its own: the counter is
-//! process-wide.
+//! (healed through the store) and after Redis is back. And the caret of a document's last user
+//! on one process leaves the other process's screens at once when that user leaves. A binary of
+//! its own: the counter is process-wide.
 //!
 //! Needs redis-server; without it the test fails with the install command (a counted skip with
 //! `DJUST_TEST_SKIP_EXTERNAL=1`; never under CI=true).
@@ -65,4 +66,50 @@ async fn a_lagging_relay_resyncs_and_an_outage_heals_through_the_store() {
     burst(&mut wb, &b, "back-").await;
     follow(&mut wa, &a, &b.text(), Duration::from_secs(15)).await;
     assert!(a.text().contains("down-119;") && a.text().contains("back-119;"));
+}
+
+/// The next `text_caret` frame on `ws` within 3 s (other frames are skipped).
+async fn next_caret(ws: &mut support::Ws) -> serde_json::Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    while tokio::time::Instant::now() < deadline {
+        if let Some(frame) = ws.try_recv(Duration::from_millis(100)).await
+            && frame["t"] == "text_caret"
+        {
+            return frame;
+        }
+    }
+    panic!("no text_caret within 3 s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_caret_of_the_last_user_of_a_document_on_one_process_leaves_the_other_at_once() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let config = test_config()
+        .with_presence_backend(PresenceBackendKind::Redis)
+        .with_redis_url(redis.url());
+    let store = hello_store();
+    let (one, _) = start_on(config.clone(), TextConfig::default(), store.clone()).await;
+    let (two, _) = start_on(config, TextConfig::default(), store).await;
+    let b = Client::new(200);
+    let (mut wb, _) = join(two, &b).await;
+    // Each round, the document opens on process one with A and closes when A leaves: the
+    // removal of A's caret is the last thing its relay has to send (several rounds, since
+    // whether the relay sees the closed document first is up to scheduling).
+    for round in 0..8 {
+        let a = Client::new(300 + round);
+        let (mut wa, _) = join(one, &a).await;
+        wa.send(serde_json::json!({"t": "text_caret", "field": "body", "anchor": "AQID", "head": "BAUG"}))
+            .await;
+        let shown = next_caret(&mut wb).await;
+        assert_eq!(shown["head"], "BAUG", "round {round}: {shown}");
+        wa.close(1000).await;
+        let gone = next_caret(&mut wb).await;
+        assert_eq!(gone["peer"], shown["peer"], "round {round}: {gone}");
+        assert!(
+            gone.get("head").is_none(),
+            "round {round}: the caret is gone: {gone}"
+        );
+    }
 }

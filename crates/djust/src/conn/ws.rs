@@ -80,7 +80,7 @@ where
                 Err(e) => return Some(Err(axum::Error::new(e))),
             };
             let msg = match msg {
-                // tungstenite checked the UTF-8 already; this only re-labels the bytes.
+                // No copy: the same bytes, checked as UTF-8 again (tungstenite did already).
                 Ws::Text(t) => match Utf8Bytes::try_from(Bytes::from(t)) {
                     Ok(t) => Message::Text(t),
                     Err(e) => return Some(Err(axum::Error::new(e))),

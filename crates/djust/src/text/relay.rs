@@ -52,10 +52,7 @@ async fn run(presence: Presence, doc: Document) {
     loop {
         tokio::select! {
             _ = heal.tick() => {
-                let Some(doc) = weak.upgrade() else {
-                    forward_pending_carets(&mut carets, &presence, &key, &node);
-                    return;
-                };
+                let Some(doc) = weak.upgrade() else { break };
                 if let Err(e) = doc.refresh().await {
                     tracing::warn!(key = %key.escape_debug(), error = %e, "djust: shared text not refreshed from the store");
                 }
@@ -70,26 +67,19 @@ async fn run(presence: Presence, doc: Document) {
                     // Send the whole document: the others merge what they miss. (With Redis
                     // down this is lost too; the store heal below brings it.)
                     crate::metrics::text_resync("relay");
-                    let Some(doc) = weak.upgrade() else { return };
+                    let Some(doc) = weak.upgrade() else { break };
                     if let Ok(all) = doc.diff(&[]) {
                         presence.broadcast(&key, EVENT, json!({"n": node, "u": B64.encode(all)}));
                     }
                 }
-                // The document closed (its last connection left). Its senders went with it,
-                // but what they sent last is still queued: a leaving user's caret removal must
-                // reach the other processes, or their users see the caret until it expires.
-                Err(RecvError::Closed) => {
-                    forward_pending_carets(&mut carets, &presence, &key, &node);
-                    return;
-                }
+                Err(RecvError::Closed) => break,
             },
             got = carets.recv() => match got {
-                Ok(c) if c.origin == Origin::Remote => {}
-                Ok(c) => presence.broadcast(&key, CARET_EVENT, caret_payload(&node, &c.event)),
+                Ok(c) => relay_caret(&presence, &key, &node, &c),
                 // Dropped caret moves are made good by the next move or refresh (a client
                 // re-sends its caret every CARET_REFRESH).
                 Err(RecvError::Lagged(_)) => {}
-                Err(RecvError::Closed) => return,
+                Err(RecvError::Closed) => break,
             },
             event = remote.recv() => {
                 let event = match event {
@@ -97,14 +87,14 @@ async fn run(presence: Presence, doc: Document) {
                     // Relayed updates were dropped for this subscriber: the periodic merge
                     // through the store (`refresh`) brings what they carried.
                     Err(djust_presence::RecvError::Lagged(_)) => continue,
-                    Err(djust_presence::RecvError::Closed) => return,
+                    Err(djust_presence::RecvError::Closed) => break,
                 };
                 let EventKind::Broadcast { event: name, payload } = &event.kind else { continue };
                 if payload.get("n").and_then(|n| n.as_str()) == Some(node.as_str()) {
                     continue;
                 }
                 if name.as_ref() == CARET_EVENT {
-                    let Some(doc) = weak.upgrade() else { return };
+                    let Some(doc) = weak.upgrade() else { break };
                     apply_caret(&doc, payload);
                     continue;
                 }
@@ -115,16 +105,27 @@ async fn run(presence: Presence, doc: Document) {
                     tracing::warn!(key = %key.escape_debug(), "djust: malformed relayed text update ignored");
                     continue;
                 };
-                let Some(doc) = weak.upgrade() else { return };
+                let Some(doc) = weak.upgrade() else { break };
                 if let Err(e) = doc.apply(&bytes, Origin::Remote) {
                     tracing::warn!(key = %key.escape_debug(), error = %e, "djust: relayed text update refused");
                 }
             }
         }
     }
+    // The document closed (its last connection left) or the engine stopped. What was sent
+    // last may still be queued: a leaving user's caret removal must reach the other
+    // processes, or their users see the caret until it expires.
+    forward_pending_carets(&mut carets, &presence, &key, &node);
 }
 
-/// Relays the local caret changes still queued for this relay (it is about to stop).
+/// Relays a caret change made in this process (one relayed from another is not sent back).
+fn relay_caret(presence: &Presence, key: &str, node: &str, change: &djust_text::CaretChange) {
+    if change.origin != Origin::Remote {
+        presence.broadcast(key, CARET_EVENT, caret_payload(node, &change.event));
+    }
+}
+
+/// Relays the caret changes still queued for this relay (it is about to stop).
 fn forward_pending_carets(
     carets: &mut tokio::sync::broadcast::Receiver<djust_text::CaretChange>,
     presence: &Presence,
@@ -134,8 +135,7 @@ fn forward_pending_carets(
     use tokio::sync::broadcast::error::TryRecvError;
     loop {
         match carets.try_recv() {
-            Ok(c) if c.origin == Origin::Remote => {}
-            Ok(c) => presence.broadcast(key, CARET_EVENT, caret_payload(node, &c.event)),
+            Ok(c) => relay_caret(presence, key, node, &c),
             Err(TryRecvError::Lagged(_)) => {}
             Err(TryRecvError::Empty | TryRecvError::Closed) => return,
         }
