@@ -22,8 +22,8 @@ use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
+use djust_queue::{Receiver, Sender, TrySendError};
 use parking_lot::{Mutex, MutexGuard};
-use tokio::sync::mpsc::{self, Receiver, Sender, error::TrySendError};
 
 use crate::event::PresenceEvent;
 use crate::presence::Shared;
@@ -126,7 +126,7 @@ impl Subscription {
 
     /// The next event if one is queued (events queued before a drop come before the `Lagged`).
     pub fn try_recv(&mut self) -> Result<Arc<PresenceEvent>, TryRecvError> {
-        use tokio::sync::mpsc::error::TryRecvError as Mpsc;
+        use djust_queue::TryRecvError as Queue;
         match self.rx.try_recv() {
             Ok(event) => Ok(event),
             Err(empty_or_closed) => {
@@ -135,8 +135,8 @@ impl Subscription {
                     return Err(TryRecvError::Lagged(missed));
                 }
                 Err(match empty_or_closed {
-                    Mpsc::Empty => TryRecvError::Empty,
-                    Mpsc::Disconnected => TryRecvError::Disconnected,
+                    Queue::Empty => TryRecvError::Empty,
+                    Queue::Disconnected => TryRecvError::Disconnected,
                 })
             }
         }
@@ -250,7 +250,9 @@ impl Fanout {
         state: G,
         key: Arc<str>,
     ) -> (u64, Receiver<Arc<PresenceEvent>>, Arc<AtomicU64>) {
-        let (tx, rx) = mpsc::channel(self.capacity);
+        // A queue allocates its slots only while events wait (`djust-queue`): an idle
+        // subscriber costs a small header, not a tokio channel's ~1 KiB.
+        let (tx, rx) = djust_queue::bounded(self.capacity);
         let dropped = Arc::new(AtomicU64::new(0));
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let mut shard = self.shard(&key).lock();

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use serde::Serialize;
 use serde_json::Value;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 
 use crate::error::ViewError;
 use crate::presence::PresenceLink;
@@ -116,20 +116,22 @@ struct Shared {
 /// message with [`SendError::Full`] rather than letting one connection grow without bound.
 #[derive(Clone)]
 pub struct InfoSender {
-    tx: mpsc::Sender<Info>,
+    tx: djust_queue::Sender<Info>,
     shared: Arc<Shared>,
 }
 
 /// The connection task's end of the info queue.
 pub(crate) struct InfoReceiver {
-    rx: mpsc::Receiver<Info>,
+    rx: djust_queue::Receiver<Info>,
     shared: Arc<Shared>,
 }
 
 impl InfoSender {
     /// A queue of `capacity` messages (at least 1).
     pub(crate) fn channel(capacity: usize) -> (Self, InfoReceiver) {
-        let (tx, rx) = mpsc::channel(capacity.max(1));
+        // Slots are allocated only while messages wait (`djust-queue`): most connections'
+        // mailboxes are empty most of the time.
+        let (tx, rx) = djust_queue::bounded(capacity.max(1));
         let shared = Arc::new(Shared::default());
         (
             Self {
@@ -148,11 +150,11 @@ impl InfoSender {
     pub fn send<T: Any + Send>(&self, msg: T) -> Result<(), SendError> {
         match self.tx.try_send(Info::new(msg)) {
             Ok(()) => Ok(()),
-            Err(mpsc::error::TrySendError::Closed(_)) => Err(SendError::Disconnected),
-            Err(mpsc::error::TrySendError::Full(_)) => {
+            Err(djust_queue::TrySendError::Closed(_)) => Err(SendError::Disconnected),
+            Err(djust_queue::TrySendError::Full(_)) => {
                 self.shared.info_dropped.fetch_add(1, Ordering::Relaxed);
                 Err(SendError::Full {
-                    capacity: self.tx.max_capacity(),
+                    capacity: self.tx.capacity(),
                 })
             }
         }
@@ -180,9 +182,9 @@ impl InfoSender {
 
     /// The connection's queue sizes right now.
     pub fn stats(&self) -> ConnStats {
-        let capacity = self.tx.max_capacity();
+        let capacity = self.tx.capacity();
         ConnStats {
-            info_queued: capacity - self.tx.capacity(),
+            info_queued: self.tx.len(),
             info_capacity: capacity,
             info_dropped: self.shared.info_dropped.load(Ordering::Relaxed),
             held_events: self.shared.held_events.load(Ordering::Relaxed),

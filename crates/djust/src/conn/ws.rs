@@ -1,21 +1,26 @@
-//! The production [`Transport`]: a tungstenite WebSocket on the upgraded connection, writing
-//! long messages as continuation frames of at most `ws_write_buffer` bytes.
+//! The production [`Transport`]: a tungstenite WebSocket on the upgraded connection, reading
+//! through tungstenite and writing text messages itself, as frames of at most
+//! `ws_write_buffer` bytes.
 //!
-//! Why fragment: tungstenite formats every frame into one write buffer that never shrinks, so
-//! a connection would keep the capacity of the largest message it ever sent — the mount frame
-//! of a big page, a full render in a room of a thousand — for its whole life. Written a
-//! fragment at a time (the write buffer flushes after each frame: `write_buffer_size` 0), the
-//! buffer stays at one fragment. Browsers (and every WebSocket client) reassemble fragmented
-//! messages; control frames (a pong) may go between fragments, as RFC 6455 §5.4 allows.
+//! Why write by hand: tungstenite formats every frame into one write buffer that never
+//! shrinks, so a connection would keep the capacity of the largest frame it ever sent for its
+//! whole life — 2 KiB per idle connection even with fragments of 2 KiB. Here a frame (header
+//! and payload, at most one fragment) is formatted into a buffer that lives only until it is
+//! written; tungstenite's own buffer only ever holds its pongs and the close frame (a few
+//! bytes). Before a frame goes out, tungstenite's pending output is flushed, so a pong it
+//! queued while reading is never cut by a data frame.
+//!
+//! Why fragment: a mount frame of a big page or a full render in a room of a thousand would
+//! otherwise need one buffer of its size. Browsers (and every WebSocket client) reassemble
+//! fragmented messages; control frames (a pong) may go between fragments (RFC 6455 §5.4).
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message as Ws;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
-use tokio_tungstenite::tungstenite::protocol::frame::{CloseFrame as WsClose, Frame};
+use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame as WsClose;
 
 use super::io::Transport;
 
@@ -42,31 +47,50 @@ where
 {
     /// `data` as one text message, in frames of at most `self.fragment` bytes.
     async fn send_text(&mut self, data: Bytes) -> Result<(), axum::Error> {
+        // tungstenite's queued output (a pong, written while reading) goes out first.
+        self.inner.flush().await.map_err(axum::Error::new)?;
+        let stream = self.inner.get_mut();
         let step = self.fragment;
-        if data.len() <= step {
-            let frame = Frame::message(data, OpCode::Data(Data::Text), true);
-            return self
-                .inner
-                .send(Ws::Frame(frame))
-                .await
-                .map_err(axum::Error::new);
-        }
         let mut at = 0;
-        while at < data.len() {
+        loop {
             let end = (at + step).min(data.len());
-            let opcode = if at == 0 { Data::Text } else { Data::Continue };
-            let frame =
-                Frame::message(data.slice(at..end), OpCode::Data(opcode), end == data.len());
-            // `feed` waits until the previous fragment is written (`poll_ready`), so the write
-            // buffer holds one fragment at a time.
-            self.inner
-                .feed(Ws::Frame(frame))
-                .await
-                .map_err(axum::Error::new)?;
+            let opcode = if at == 0 {
+                OPCODE_TEXT
+            } else {
+                OPCODE_CONTINUE
+            };
+            let frame = server_frame(opcode, end == data.len(), &data[at..end]);
+            stream.write_all(&frame).await.map_err(axum::Error::new)?;
             at = end;
+            if at == data.len() {
+                break;
+            }
         }
-        self.inner.flush().await.map_err(axum::Error::new)
+        stream.flush().await.map_err(axum::Error::new)
     }
+}
+
+const OPCODE_CONTINUE: u8 = 0x0;
+const OPCODE_TEXT: u8 = 0x1;
+
+/// One unmasked frame (RFC 6455 §5.2: servers never mask) in a buffer of exactly its size.
+fn server_frame(opcode: u8, fin: bool, payload: &[u8]) -> Vec<u8> {
+    let len = payload.len();
+    let mut frame = Vec::with_capacity(len + 10);
+    frame.push(if fin { 0x80 } else { 0 } | opcode);
+    match len {
+        0..=125 => frame.push(len as u8),
+        126..=0xffff => {
+            frame.push(126);
+            frame.extend_from_slice(&(len as u16).to_be_bytes());
+        }
+        _ => {
+            frame.push(127);
+            frame.extend_from_slice(&(len as u64).to_be_bytes());
+        }
+    }
+    frame.extend_from_slice(payload);
+    frame
 }
 
 impl<S> Transport for WsTransport<S>
@@ -167,5 +191,51 @@ mod tests {
         // A short one is a single text frame.
         ws.send(Message::Text("short".into())).await.unwrap();
         assert_eq!(frame(&mut raw).await, (true, 1, b"short".to_vec()));
+    }
+
+    /// A pong tungstenite owes (queued while reading a ping) goes out whole before the next
+    /// text frame, which is written outside tungstenite.
+    #[tokio::test]
+    async fn a_pong_owed_goes_out_before_the_next_text_frame() {
+        use tokio::io::AsyncWriteExt;
+        let (server, mut raw) = tokio::io::duplex(1 << 16);
+        let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+            .write_buffer_size(0);
+        let ws = WebSocketStream::from_raw_socket(server, Role::Server, Some(config)).await;
+        let mut ws = WsTransport::new(ws, 1000);
+        // A masked client ping with payload "hi".
+        let mask = [1u8, 2, 3, 4];
+        let mut ping = vec![0x89, 0x80 | 2];
+        ping.extend_from_slice(&mask);
+        ping.extend(b"hi".iter().zip(mask).map(|(b, m)| b ^ m));
+        raw.write_all(&ping).await.unwrap();
+        assert!(matches!(ws.recv().await, Some(Ok(Message::Ping(p))) if p.as_ref() == b"hi"));
+        ws.send(Message::Text("after".into())).await.unwrap();
+        assert_eq!(frame(&mut raw).await, (true, 0xA, b"hi".to_vec()));
+        assert_eq!(frame(&mut raw).await, (true, 1, b"after".to_vec()));
+        // Lengths that need the 16- and 64-bit length forms, and the empty message.
+        for len in [125, 126, 65_535, 65_536, 0] {
+            let header = server_frame(OPCODE_TEXT, true, "x".repeat(len).as_bytes()).len() - len;
+            assert_eq!(
+                header,
+                if len <= 125 {
+                    2
+                } else if len <= 0xffff {
+                    4
+                } else {
+                    10
+                }
+            );
+            let (server, mut raw) = tokio::io::duplex(1 << 18);
+            let ws = WebSocketStream::from_raw_socket(server, Role::Server, Some(config)).await;
+            let mut ws = WsTransport::new(ws, usize::MAX);
+            ws.send(Message::Text("x".repeat(len).into()))
+                .await
+                .unwrap();
+            assert_eq!(
+                frame(&mut raw).await,
+                (true, 1, "x".repeat(len).into_bytes())
+            );
+        }
     }
 }
