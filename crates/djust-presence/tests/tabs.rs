@@ -230,3 +230,41 @@ fn shared_listings_are_reused_until_the_key_changes() {
     assert_eq!(p.list("room"), second.to_vec());
     assert!(p.list_shared("nobody").is_empty());
 }
+
+/// Meta tracked with `track_shared` / `update_meta_shared` is the caller's `Arc`: the engine's
+/// records point at it (no copy per holder), and it is still checked like any meta.
+#[test]
+fn shared_meta_is_kept_as_given_and_still_checked() {
+    use std::sync::Arc;
+    let (presence, _clock) = default_manual();
+    let max = presence.config().max_meta_bytes;
+    let meta = djust_presence::validate_meta(json!({"name": "Alice"}), max).unwrap();
+    presence
+        .track_shared(KEY, conn(1), "alice", meta.clone())
+        .unwrap();
+    assert!(Arc::ptr_eq(presence.list(KEY)[0].meta_arc(), &meta));
+    let typing =
+        djust_presence::validate_meta(json!({"name": "Alice", "typing": true}), max).unwrap();
+    presence
+        .update_meta_shared(KEY, conn(1), typing.clone())
+        .unwrap();
+    assert!(Arc::ptr_eq(presence.list(KEY)[0].meta_arc(), &typing));
+
+    let reserved: djust_presence::Meta = json!({"id": "x"}).as_object().unwrap().clone();
+    let err = presence
+        .track_shared(KEY, conn(2), "bob", Arc::new(reserved.clone()))
+        .unwrap_err();
+    assert!(
+        matches!(err, djust_presence::PresenceError::ReservedMetaKey { .. }),
+        "{err}"
+    );
+    let err = presence
+        .update_meta_shared(KEY, conn(1), Arc::new(reserved))
+        .unwrap_err();
+    assert!(
+        matches!(err, djust_presence::PresenceError::ReservedMetaKey { .. }),
+        "{err}"
+    );
+    assert_eq!(presence.count(KEY), 1, "nothing changed");
+    assert!(Arc::ptr_eq(presence.list(KEY)[0].meta_arc(), &typing));
+}
