@@ -75,7 +75,7 @@ pub use event::{EventKind, PresenceEvent};
 pub use ids::{ConnId, NodeId, ParseIdError};
 pub use key::KeyTemplate;
 pub use memory::MemoryBackend;
-pub use meta::{Meta, RESERVED_META_KEYS, check_meta, validate_meta};
+pub use meta::{Meta, RESERVED_META_KEYS, check_meta};
 pub use presence::{Heartbeat, Presence, PresenceStats, SweepReport, WeakPresence};
 pub use record::{Cursor, PresenceRecord, SharedCursors};
 pub use subscription::{RecvError, Snapshot, Subscription, TryRecvError};

@@ -15,15 +15,8 @@ pub type Meta = serde_json::Map<String, Value>;
 /// its own fields (`p.name` and `p.id` must never be ambiguous).
 pub const RESERVED_META_KEYS: [&str; 4] = ["id", "joined_at", "connections", "meta"];
 
-/// Checks `value` as presence meta and returns it ready to share: a JSON object, no reserved
-/// key, at most `max_bytes` of compact JSON. A caller that keeps the meta too (a live view's
-/// connection) passes the same `Arc` to [`crate::Presence::track_shared`], so the meta exists
-/// once however many places hold it.
-///
-/// # Errors
-/// [`PresenceError::MetaNotObject`], [`PresenceError::ReservedMetaKey`] or
-/// [`PresenceError::MetaTooLarge`].
-pub fn validate_meta(value: Value, max_bytes: usize) -> Result<Arc<Meta>, PresenceError> {
+/// Checks `value` as meta: a JSON object, no reserved key, at most `max_bytes` of compact JSON.
+pub(crate) fn validate_meta(value: Value, max_bytes: usize) -> Result<Arc<Meta>, PresenceError> {
     let map = match value {
         Value::Object(map) => map,
         other => {
@@ -32,21 +25,15 @@ pub fn validate_meta(value: Value, max_bytes: usize) -> Result<Arc<Meta>, Presen
             });
         }
     };
-    check_map(&map, max_bytes)?;
-    Ok(Arc::new(map))
-}
-
-/// The checks of [`validate_meta`] past "it is an object".
-pub(crate) fn check_map(map: &Meta, max_bytes: usize) -> Result<(), PresenceError> {
-    check_reserved(map)?;
-    let size = json_size(map);
+    check_reserved(&map)?;
+    let size = json_size(&map);
     if size > max_bytes {
         return Err(PresenceError::MetaTooLarge {
             size,
             limit: max_bytes,
         });
     }
-    Ok(())
+    Ok(Arc::new(map))
 }
 
 /// Checks `value` as presence meta without tracking anything: a JSON object, no reserved key,

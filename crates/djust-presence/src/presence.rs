@@ -20,7 +20,7 @@ use crate::config::PresenceConfig;
 use crate::error::PresenceError;
 use crate::event::PresenceEvent;
 use crate::ids::{ConnId, NodeId};
-use crate::meta::{Meta, check_map, validate_meta};
+use crate::meta::{Meta, validate_meta};
 use crate::record::{Cursor, PresenceRecord};
 use crate::state::{Outcome, State};
 use crate::subscription::{Fanout, Snapshot, Subscription, Unsubscribe};
@@ -194,43 +194,13 @@ impl Presence {
         user_id: &str,
         meta: Value,
     ) -> Result<(), PresenceError> {
-        Self::check_ids(key, user_id)?;
-        let meta = validate_meta(meta, self.shared.config.max_meta_bytes)?;
-        self.track_valid(key, conn, user_id, meta)
-    }
-
-    /// [`track`](Self::track) with meta already shared (from [`crate::validate_meta`]): the
-    /// engine keeps this `Arc` rather than a copy, so a caller that holds the meta as well does
-    /// not double it. The meta is checked again.
-    pub fn track_shared(
-        &self,
-        key: &str,
-        conn: ConnId,
-        user_id: &str,
-        meta: Arc<Meta>,
-    ) -> Result<(), PresenceError> {
-        Self::check_ids(key, user_id)?;
-        check_map(&meta, self.shared.config.max_meta_bytes)?;
-        self.track_valid(key, conn, user_id, meta)
-    }
-
-    fn check_ids(key: &str, user_id: &str) -> Result<(), PresenceError> {
         if key.is_empty() {
             return Err(PresenceError::EmptyKey);
         }
         if user_id.is_empty() {
             return Err(PresenceError::EmptyUserId);
         }
-        Ok(())
-    }
-
-    fn track_valid(
-        &self,
-        key: &str,
-        conn: ConnId,
-        user_id: &str,
-        meta: Arc<Meta>,
-    ) -> Result<(), PresenceError> {
+        let meta = validate_meta(meta, self.shared.config.max_meta_bytes)?;
         let mut inner = self.lock();
         let now = self.now();
         let key = inner.state.interned_key(key).unwrap_or_else(|| key.into());
@@ -317,27 +287,6 @@ impl Presence {
     /// meta changed.
     pub fn update_meta(&self, key: &str, conn: ConnId, meta: Value) -> Result<(), PresenceError> {
         let meta = validate_meta(meta, self.shared.config.max_meta_bytes)?;
-        self.update_meta_valid(key, conn, meta)
-    }
-
-    /// [`update_meta`](Self::update_meta) with meta already shared (see
-    /// [`track_shared`](Self::track_shared)). The meta is checked again.
-    pub fn update_meta_shared(
-        &self,
-        key: &str,
-        conn: ConnId,
-        meta: Arc<Meta>,
-    ) -> Result<(), PresenceError> {
-        check_map(&meta, self.shared.config.max_meta_bytes)?;
-        self.update_meta_valid(key, conn, meta)
-    }
-
-    fn update_meta_valid(
-        &self,
-        key: &str,
-        conn: ConnId,
-        meta: Arc<Meta>,
-    ) -> Result<(), PresenceError> {
         let mut inner = self.lock();
         let now = self.now();
         let not_tracked = || PresenceError::NotTracked {

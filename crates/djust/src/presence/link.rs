@@ -11,7 +11,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use djust_presence::{ConnId, Meta, Presence, PresenceError, Subscription, UntrackReason};
+use djust_presence::{ConnId, Presence, PresenceError, Subscription, UntrackReason};
 use parking_lot::Mutex;
 use serde_json::Value;
 
@@ -26,8 +26,7 @@ struct LinkState {
     key: Option<String>,
     tracked: bool,
     user_id: Option<Arc<str>>,
-    /// Shared with the engine's entry for this connection (`track_shared`): one copy.
-    meta: Option<Arc<Meta>>,
+    meta: Option<Value>,
     /// Cursor sequence number: the engine ignores a move older than the last one applied.
     seq: u64,
     /// A subscription made by the view that the connection task has not taken yet.
@@ -35,13 +34,6 @@ struct LinkState {
     /// The `_cursor` extras of the event being handled (anchor, hidden), for its
     /// `update_cursor_position`.
     cursor_extras: Option<CursorExtras>,
-}
-
-impl LinkState {
-    /// The meta as the view sees it (a copy: views and templates take a `Value`).
-    fn meta_value(&self) -> Option<Value> {
-        self.meta.as_ref().map(|m| Value::Object(Meta::clone(m)))
-    }
 }
 
 /// One connection's link to the presence engine (kept in its [`Socket`]).
@@ -68,7 +60,7 @@ impl PresenceLink {
 
     /// The meta this connection was last tracked with (the caret label of shared text).
     pub(crate) fn meta(&self) -> Option<Value> {
-        self.state.lock().meta_value()
+        self.state.lock().meta.clone()
     }
 
     /// What the view changed since the last call, in one lock: a subscription it made (track or
@@ -205,7 +197,7 @@ impl LivePresence {
     /// The meta last passed to `track_presence` / `update_presence` (the spec's
     /// `_presence_meta`).
     pub fn meta(&self) -> Option<Value> {
-        self.link.state.lock().meta_value()
+        self.link.state.lock().meta.clone()
     }
 
     /// True while this connection is tracked in the engine.
@@ -226,7 +218,7 @@ impl LivePresence {
         if !self.connected {
             // Static render: nothing is tracked, but validate so the error shows up on the
             // page request already rather than only over the WebSocket.
-            let meta = djust_presence::validate_meta(meta, engine.config().max_meta_bytes)?;
+            djust_presence::check_meta(&meta, engine.config().max_meta_bytes)?;
             state.key = Some(key);
             state.user_id = Some(Arc::from(user_id));
             state.meta = Some(meta);
@@ -235,8 +227,7 @@ impl LivePresence {
         let old_key = state.key.clone();
         let moving = old_key.as_deref().is_some_and(|old| old != key);
         // Track first so a bad meta leaves everything as it was.
-        let meta = djust_presence::validate_meta(meta, engine.config().max_meta_bytes)?;
-        engine.track_shared(&key, self.link.conn, user_id, meta.clone())?;
+        engine.track(&key, self.link.conn, user_id, meta.clone())?;
         if moving
             && state.tracked
             && let Some(old) = old_key.as_deref()
@@ -272,14 +263,15 @@ impl LivePresence {
     /// Replaces this connection's meta (e.g. a typing flag).
     pub(crate) fn update(&self, meta: Value) -> Result<(), PresenceError> {
         let mut state = self.link.state.lock();
-        let Some(key) = state.key.as_deref() else {
-            return Err(PresenceError::NoKey);
-        };
-        let meta = djust_presence::validate_meta(meta, self.link.engine.config().max_meta_bytes)?;
-        if self.connected && state.tracked {
-            self.link
+        match (self.connected && state.tracked, state.key.as_deref()) {
+            (true, Some(key)) => self
+                .link
                 .engine
-                .update_meta_shared(key, self.link.conn, meta.clone())?;
+                .update_meta(key, self.link.conn, meta.clone())?,
+            (false, Some(_)) => {
+                djust_presence::check_meta(&meta, self.link.engine.config().max_meta_bytes)?
+            }
+            (_, None) => return Err(PresenceError::NoKey),
         }
         state.meta = Some(meta);
         Ok(())
