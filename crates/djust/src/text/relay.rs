@@ -35,15 +35,32 @@ pub(crate) fn ensure(presence: &Presence, doc: &Document) {
     if presence.backend_name() == "memory" || !doc.claim_relay() {
         return;
     }
-    tokio::spawn(run(presence.clone(), doc.clone()));
+    // Subscribed here, before the task first runs: the connection that opened the document
+    // applies its first update or caret right after this returns, and a subscription made
+    // inside the task could come after it (that caret then never reached the other processes).
+    let key = relay_key(doc.key());
+    let feeds = Feeds {
+        local: doc.subscribe(),
+        carets: doc.subscribe_carets(),
+        remote: presence.subscribe(&key),
+    };
+    tokio::spawn(run(presence.clone(), doc.clone(), key, feeds));
 }
 
-async fn run(presence: Presence, doc: Document) {
-    let key = relay_key(doc.key());
+/// What a relay listens to.
+struct Feeds {
+    local: tokio::sync::broadcast::Receiver<djust_text::TextUpdate>,
+    carets: tokio::sync::broadcast::Receiver<djust_text::CaretChange>,
+    remote: djust_presence::Subscription,
+}
+
+async fn run(presence: Presence, doc: Document, key: String, feeds: Feeds) {
     let node = presence.node_id().to_string();
-    let mut local = doc.subscribe();
-    let mut carets = doc.subscribe_carets();
-    let mut remote = presence.subscribe(&key);
+    let Feeds {
+        mut local,
+        mut carets,
+        mut remote,
+    } = feeds;
     let weak = doc.downgrade();
     // The relay must not keep the document open.
     drop(doc);
