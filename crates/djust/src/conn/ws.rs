@@ -20,6 +20,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message as Ws;
+use tokio_tungstenite::tungstenite::error::{Error, ProtocolError};
 use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame as WsClose;
 
 use super::io::Transport;
@@ -29,6 +30,9 @@ pub(crate) struct WsTransport<S = hyper_util::rt::TokioIo<hyper::upgrade::Upgrad
     inner: WebSocketStream<S>,
     /// The largest frame payload written at once.
     fragment: usize,
+    /// A Close was received or sent: no data frame may follow (RFC 6455 §5.5.1). tungstenite
+    /// enforces it for what it writes; text frames bypass it, so it is checked here too.
+    closing: bool,
 }
 
 impl<S> WsTransport<S> {
@@ -37,6 +41,7 @@ impl<S> WsTransport<S> {
         Self {
             inner,
             fragment: fragment.max(125),
+            closing: false,
         }
     }
 }
@@ -47,6 +52,11 @@ where
 {
     /// `data` as one text message, in frames of at most `self.fragment` bytes.
     async fn send_text(&mut self, data: Bytes) -> Result<(), axum::Error> {
+        if self.closing {
+            return Err(axum::Error::new(Error::Protocol(
+                ProtocolError::SendAfterClosing,
+            )));
+        }
         // tungstenite's queued output (a pong, written while reading) goes out first.
         self.inner.flush().await.map_err(axum::Error::new)?;
         let stream = self.inner.get_mut();
@@ -112,10 +122,13 @@ where
                 Ws::Binary(b) => Message::Binary(b),
                 Ws::Ping(b) => Message::Ping(b),
                 Ws::Pong(b) => Message::Pong(b),
-                Ws::Close(frame) => Message::Close(frame.map(|f| CloseFrame {
-                    code: f.code.into(),
-                    reason: f.reason.as_str().into(),
-                })),
+                Ws::Close(frame) => {
+                    self.closing = true;
+                    Message::Close(frame.map(|f| CloseFrame {
+                        code: f.code.into(),
+                        reason: f.reason.as_str().into(),
+                    }))
+                }
                 // Only ever produced for writing.
                 Ws::Frame(_) => continue,
             };
@@ -129,10 +142,13 @@ where
             Message::Binary(b) => Ws::Binary(b),
             Message::Ping(b) => Ws::Ping(b),
             Message::Pong(b) => Ws::Pong(b),
-            Message::Close(frame) => Ws::Close(frame.map(|f| WsClose {
-                code: f.code.into(),
-                reason: f.reason.as_str().into(),
-            })),
+            Message::Close(frame) => {
+                self.closing = true;
+                Ws::Close(frame.map(|f| WsClose {
+                    code: f.code.into(),
+                    reason: f.reason.as_str().into(),
+                }))
+            }
         };
         self.inner.send(msg).await.map_err(axum::Error::new)
     }
@@ -146,7 +162,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::io::AsyncReadExt;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio_tungstenite::tungstenite::protocol::Role;
 
     /// Reads one unmasked server frame: (FIN, opcode, payload).
@@ -163,13 +179,35 @@ mod tests {
         (head[0] & 0x80 != 0, head[0] & 0x0f, payload)
     }
 
-    #[tokio::test]
-    async fn long_messages_go_out_as_continuation_frames_of_the_fragment_size() {
-        let (server, mut raw) = tokio::io::duplex(1 << 20);
+    /// A server transport of `fragment`-byte frames on an in-memory pipe of `capacity` bytes,
+    /// and the client's raw end of the pipe.
+    async fn transport(
+        capacity: usize,
+        fragment: usize,
+    ) -> (
+        WsTransport<tokio::io::DuplexStream>,
+        tokio::io::DuplexStream,
+    ) {
+        let (server, raw) = tokio::io::duplex(capacity);
         let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
             .write_buffer_size(0);
         let ws = WebSocketStream::from_raw_socket(server, Role::Server, Some(config)).await;
-        let mut ws = WsTransport::new(ws, 1000);
+        (WsTransport::new(ws, fragment), raw)
+    }
+
+    /// A masked client frame (FIN set) of `opcode` with `payload`.
+    fn client_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+        assert!(payload.len() <= 125);
+        let mask = [1u8, 2, 3, 4];
+        let mut frame = vec![0x80 | opcode, 0x80 | payload.len() as u8];
+        frame.extend_from_slice(&mask);
+        frame.extend(payload.iter().zip(mask.iter().cycle()).map(|(b, m)| b ^ m));
+        frame
+    }
+
+    #[tokio::test]
+    async fn long_messages_go_out_as_continuation_frames_of_the_fragment_size() {
+        let (mut ws, mut raw) = transport(1 << 20, 1000).await;
         // Multi-byte characters straddle the cuts: fragments need not be valid UTF-8 alone.
         let long: String = "é-djust-".repeat(400);
         ws.send(Message::Text(long.clone().into())).await.unwrap();
@@ -197,18 +235,8 @@ mod tests {
     /// text frame, which is written outside tungstenite.
     #[tokio::test]
     async fn a_pong_owed_goes_out_before_the_next_text_frame() {
-        use tokio::io::AsyncWriteExt;
-        let (server, mut raw) = tokio::io::duplex(1 << 16);
-        let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
-            .write_buffer_size(0);
-        let ws = WebSocketStream::from_raw_socket(server, Role::Server, Some(config)).await;
-        let mut ws = WsTransport::new(ws, 1000);
-        // A masked client ping with payload "hi".
-        let mask = [1u8, 2, 3, 4];
-        let mut ping = vec![0x89, 0x80 | 2];
-        ping.extend_from_slice(&mask);
-        ping.extend(b"hi".iter().zip(mask).map(|(b, m)| b ^ m));
-        raw.write_all(&ping).await.unwrap();
+        let (mut ws, mut raw) = transport(1 << 16, 1000).await;
+        raw.write_all(&client_frame(0x9, b"hi")).await.unwrap();
         assert!(matches!(ws.recv().await, Some(Ok(Message::Ping(p))) if p.as_ref() == b"hi"));
         ws.send(Message::Text("after".into())).await.unwrap();
         assert_eq!(frame(&mut raw).await, (true, 0xA, b"hi".to_vec()));
@@ -226,9 +254,7 @@ mod tests {
                     10
                 }
             );
-            let (server, mut raw) = tokio::io::duplex(1 << 18);
-            let ws = WebSocketStream::from_raw_socket(server, Role::Server, Some(config)).await;
-            let mut ws = WsTransport::new(ws, usize::MAX);
+            let (mut ws, mut raw) = transport(1 << 18, usize::MAX).await;
             ws.send(Message::Text("x".repeat(len).into()))
                 .await
                 .unwrap();
@@ -237,5 +263,30 @@ mod tests {
                 (true, 1, "x".repeat(len).into_bytes())
             );
         }
+    }
+
+    /// After the client's Close, a text message is refused and nothing more than the Close
+    /// reply goes out; the same after the server's own Close.
+    #[tokio::test]
+    async fn no_text_frame_follows_a_close() {
+        let (mut ws, mut raw) = transport(1 << 16, 1000).await;
+        raw.write_all(&client_frame(0x8, &1000u16.to_be_bytes()))
+            .await
+            .unwrap();
+        assert!(matches!(ws.recv().await, Some(Ok(Message::Close(Some(f)))) if f.code == 1000));
+        assert!(ws.send(Message::Text("late".into())).await.is_err());
+        ws.flush().await;
+        assert_eq!(
+            frame(&mut raw).await,
+            (true, 0x8, 1000u16.to_be_bytes().to_vec())
+        );
+        drop(ws);
+        let mut rest = Vec::new();
+        raw.read_to_end(&mut rest).await.unwrap();
+        assert!(rest.is_empty(), "after the Close reply: {rest:?}");
+
+        let (mut ws, _raw) = transport(1 << 16, 1000).await;
+        ws.send(Message::Close(None)).await.unwrap();
+        assert!(ws.send(Message::Text("late".into())).await.is_err());
     }
 }
