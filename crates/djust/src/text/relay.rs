@@ -11,7 +11,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use djust_presence::{EventKind, Presence};
-use djust_text::{Caret, CaretEvent, Document, Origin};
+use djust_text::{Caret, CaretEvent, Document, Origin, WeakDocument};
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -35,6 +35,11 @@ pub(crate) fn ensure(presence: &Presence, doc: &Document) {
     if presence.backend_name() == "memory" || !doc.claim_relay() {
         return;
     }
+    start(presence, doc);
+}
+
+/// Spawns the relay task of `doc`.
+fn start(presence: &Presence, doc: &Document) {
     // Subscribed here, before the task first runs: the connection that opened the document
     // applies its first update or caret right after this returns, and a subscription made
     // inside the task could come after it (that caret then never reached the other processes).
@@ -44,7 +49,8 @@ pub(crate) fn ensure(presence: &Presence, doc: &Document) {
         carets: doc.subscribe_carets(),
         remote: presence.subscribe(&key),
     };
-    tokio::spawn(run(presence.clone(), doc.clone(), key, feeds));
+    // The relay must not keep the document open: it holds it weakly.
+    tokio::spawn(run(presence.clone(), doc.downgrade(), key, feeds));
 }
 
 /// What a relay listens to.
@@ -54,16 +60,13 @@ struct Feeds {
     remote: djust_presence::Subscription,
 }
 
-async fn run(presence: Presence, doc: Document, key: String, feeds: Feeds) {
+async fn run(presence: Presence, weak: WeakDocument, key: String, feeds: Feeds) {
     let node = presence.node_id().to_string();
     let Feeds {
         mut local,
         mut carets,
         mut remote,
     } = feeds;
-    let weak = doc.downgrade();
-    // The relay must not keep the document open.
-    drop(doc);
     let mut heal = tokio::time::interval(HEAL_INTERVAL);
     heal.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -189,5 +192,50 @@ fn apply_caret(doc: &Document, payload: &serde_json::Value) {
             );
         }
         _ => doc.remove_caret(Origin::Remote, peer),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use djust_presence::{EventKind, Presence};
+    use djust_text::{Caret, MemoryStore, Origin, TextConfig, TextHub};
+
+    use super::{CARET_EVENT, relay_key, start};
+
+    /// The race `start` avoids, forced: on a current-thread runtime the relay task cannot run
+    /// before the caret is set, so a relay that subscribed only once running would miss it.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_caret_set_right_after_the_relay_starts_is_relayed() {
+        let presence = Presence::new(Default::default()).unwrap();
+        let hub = TextHub::new(TextConfig::default());
+        let doc = hub
+            .open("pad:1", Arc::new(MemoryStore::new()))
+            .await
+            .unwrap();
+        let mut others = presence.subscribe(&relay_key(doc.key()));
+        start(&presence, &doc);
+        let caret = Caret {
+            peer: "p1".into(),
+            name: "Ann".into(),
+            color: "#f00".into(),
+            anchor: "AQID".into(),
+            head: "AQID".into(),
+        };
+        assert!(doc.set_caret(Origin::Client(1), caret));
+        let event = tokio::time::timeout(Duration::from_secs(2), others.recv())
+            .await
+            .expect("the caret was relayed")
+            .unwrap();
+        match &event.kind {
+            EventKind::Broadcast { event, payload } => {
+                assert_eq!(event.as_ref(), CARET_EVENT);
+                assert_eq!(payload["p"], "p1");
+                assert_eq!(payload["h"], "AQID");
+            }
+            other => panic!("expected the relayed caret, got {other:?}"),
+        }
     }
 }
