@@ -39,6 +39,11 @@ pub struct TextConfig {
     /// connection in rooms of 10 (heaptrack, `idle`); with 64, 10 KB per document. 64 holds a
     /// burst of 20 users typing for over half a second between two turns of a connection's loop.
     pub fanout_capacity: usize,
+    /// Caret changes buffered per document (default 16), apart from the updates: a receiver
+    /// that falls further behind gets every caret of the document again, so a lag costs one
+    /// frame, and only the latest caret of each user matters anyway. Smaller than
+    /// `fanout_capacity` because the slots are allocated in full per open document.
+    pub caret_fanout_capacity: usize,
 }
 
 impl Default for TextConfig {
@@ -47,6 +52,7 @@ impl Default for TextConfig {
             limits: TextLimits::default(),
             save_delay: Duration::from_millis(100),
             fanout_capacity: 64,
+            caret_fanout_capacity: 16,
         }
     }
 }
@@ -142,7 +148,7 @@ impl TextHub {
             flush_now: Notify::new(),
             updates,
             relayed: AtomicBool::new(false),
-            carets: Carets::new(self.inner.config.fanout_capacity),
+            carets: Carets::new(self.inner.config.caret_fanout_capacity),
         });
         docs.retain(|_, weak| weak.strong_count() > 0);
         docs.insert(key.to_owned(), Arc::downgrade(&inner));

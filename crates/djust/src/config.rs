@@ -42,8 +42,9 @@ pub struct DjustConfig {
     /// Capacity of each connection's info queue ([`crate::InfoSender`], default 1024
     /// messages). When full, `InfoSender::send` refuses with [`crate::SendError::Full`].
     pub info_queue: usize,
-    /// WebSocket read buffer per connection (default 1 KiB, the minimum; axum's default is 128
-    /// KiB): client frames are small, and a larger one grows it for that frame. `djust::Server`
+    /// WebSocket read buffer per connection (default 512 B, at least 256; axum's default is 128
+    /// KiB): client frames are small (a cursor move, a keystroke's update: 100–300 B), a longer
+    /// one is read in pieces of this size into a buffer grown for it. `djust::Server`
     /// closes with a lingering close, so a frame far over `max_frame_bytes` still gets its
     /// visible 1009; behind your own `axum::serve` use 8 KiB or more (docs/runtime.md).
     pub ws_read_buffer: usize,
@@ -88,7 +89,7 @@ impl Default for DjustConfig {
             frame_rate_burst: 400,
             send_timeout: Duration::from_secs(5),
             info_queue: 1024,
-            ws_read_buffer: 1024,
+            ws_read_buffer: 512,
             ws_write_buffer: 2 * 1024,
             ws_max_write_buffer: 4 * 1024 * 1024,
             allowed_origins: Vec::new(),
@@ -407,12 +408,18 @@ impl DjustConfig {
                 "info_queue (DJUST_INFO_QUEUE) must be at least 1 (1024 is the default)".into(),
             );
         }
-        if self.ws_read_buffer < 1024 || self.ws_write_buffer < 1024 {
-            return fail(
-                "ws_read_buffer / ws_write_buffer (DJUST_WS_READ_BUFFER / DJUST_WS_WRITE_BUFFER) \
-                 must be at least 1024 bytes"
-                    .into(),
-            );
+        if self.ws_read_buffer < 256 {
+            return fail(format!(
+                "ws_read_buffer (DJUST_WS_READ_BUFFER) is {}; it must be at least 256 bytes \
+                 (512 is the default)",
+                self.ws_read_buffer
+            ));
+        }
+        if self.ws_write_buffer < 1024 {
+            return fail(format!(
+                "ws_write_buffer (DJUST_WS_WRITE_BUFFER) is {}; it must be at least 1024 bytes",
+                self.ws_write_buffer
+            ));
         }
         if self.ws_max_write_buffer <= self.ws_write_buffer {
             return fail(format!(

@@ -194,3 +194,17 @@ fn dev_mode_is_read_from_djust_dev_and_a_bad_value_names_it() {
         .to_string();
     assert!(err.contains("DJUST_DEV") && err.contains("maybe"), "{err}");
 }
+
+#[test]
+fn websocket_buffers_below_their_minimum_are_refused_by_name() {
+    let err = DjustConfig::from_lookup(lookup(&[("DJUST_WS_READ_BUFFER", "255")])).unwrap_err();
+    assert!(
+        err.to_string().contains("DJUST_WS_READ_BUFFER") && err.to_string().contains("256"),
+        "{err}"
+    );
+    let ok = DjustConfig::from_lookup(lookup(&[("DJUST_WS_READ_BUFFER", "256")])).unwrap();
+    assert_eq!(ok.ws_read_buffer, 256);
+    let err = DjustConfig::from_lookup(lookup(&[("DJUST_WS_WRITE_BUFFER", "1023")])).unwrap_err();
+    assert!(err.to_string().contains("DJUST_WS_WRITE_BUFFER"), "{err}");
+    assert!(!err.to_string().contains("DJUST_WS_READ_BUFFER"), "{err}");
+}

@@ -233,3 +233,37 @@ async fn a_corrupt_stored_state_is_a_typed_error() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn carets_and_updates_each_have_their_own_fanout_capacity() {
+    use tokio::sync::broadcast::error::TryRecvError;
+    let hub = TextHub::new(TextConfig {
+        fanout_capacity: 8,
+        caret_fanout_capacity: 2,
+        ..TextConfig::default()
+    });
+    let doc = hub.open("d", Arc::new(MemoryStore::new())).await.unwrap();
+    let (mut updates, mut carets) = (doc.subscribe(), doc.subscribe_carets());
+    let client = Doc::with_client_id(7);
+    for i in 0..3u32 {
+        doc.apply(&insert(&client, i, "x"), Origin::Client(1))
+            .unwrap();
+        let caret = crate::Caret {
+            peer: "p".into(),
+            name: "Ann".into(),
+            color: "#f00".into(),
+            anchor: format!("a{i}").into(),
+            head: format!("h{i}").into(),
+        };
+        assert!(doc.set_caret(Origin::Client(1), caret));
+    }
+    // Three carets into two slots: the receiver lagged and then reads the newest two.
+    assert!(matches!(carets.try_recv(), Err(TryRecvError::Lagged(1))));
+    let next = carets.try_recv().unwrap();
+    assert!(matches!(&next.event, crate::CaretEvent::Moved(c) if &*c.head == "h1"));
+    // Three updates fit in eight slots: none lost.
+    for _ in 0..3 {
+        assert!(updates.try_recv().is_ok());
+    }
+    assert!(matches!(updates.try_recv(), Err(TryRecvError::Empty)));
+}

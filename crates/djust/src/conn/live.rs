@@ -132,7 +132,7 @@ struct Live<V, T> {
     /// A `resync` is waiting for a token.
     resync_held: bool,
     /// When the next token is due, while `held` is not empty.
-    rate_wake: Pin<Box<Sleep>>,
+    rate_wake: super::lazy_sleep::LazySleep,
     last_rate_error: Option<Instant>,
     last_seen: Instant,
     idle: Pin<Box<Sleep>>,
@@ -314,7 +314,7 @@ impl<V: LiveView, T: Transport> Live<V, T> {
                 } else {
                     self.resync_held = true;
                     let at = self.bucket.ready_at(now);
-                    self.rate_wake.as_mut().reset(at);
+                    self.rate_wake.reset(at);
                     Flow::Continue
                 }
             }

@@ -3,6 +3,7 @@
 
 mod budget;
 mod io;
+mod lazy_sleep;
 pub(crate) mod live;
 mod rate;
 #[cfg(test)]

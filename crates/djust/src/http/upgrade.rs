@@ -94,22 +94,30 @@ impl Upgrade {
     {
         let on_upgrade = self.on_upgrade;
         tokio::spawn(async move {
-            let upgraded = match on_upgrade.await {
-                Ok(upgraded) => upgraded,
-                Err(err) => {
-                    tracing::debug!(error = %err, "djust: WebSocket upgrade failed");
-                    return;
-                }
-            };
-            let ws = WebSocketStream::from_raw_socket(
-                TokioIo::new(upgraded),
-                Role::Server,
-                Some(config),
-            )
-            .await;
-            // Built before awaiting so the task holds `serve`'s future only, not its arguments.
-            let run = serve(WsTransport::new(ws, fragment));
-            run.await;
+            // The upgrade and the handshake run in a box of their own, freed once the
+            // connection runs: inline, their state (the pending upgrade, the config, `serve`
+            // and its captures, the WebSocket being set up) would size the connection's task
+            // for its whole life, ~0.5 KiB of every idle connection.
+            let setup = Box::pin(async move {
+                let upgraded = match on_upgrade.await {
+                    Ok(upgraded) => upgraded,
+                    Err(err) => {
+                        tracing::debug!(error = %err, "djust: WebSocket upgrade failed");
+                        return None;
+                    }
+                };
+                let ws = WebSocketStream::from_raw_socket(
+                    TokioIo::new(upgraded),
+                    Role::Server,
+                    Some(config),
+                )
+                .await;
+                // `serve`'s future only, not its arguments.
+                Some(serve(WsTransport::new(ws, fragment)))
+            });
+            if let Some(run) = setup.await {
+                run.await;
+            }
         });
         let accept = derive_accept_key(self.key.as_bytes());
         let mut response = StatusCode::SWITCHING_PROTOCOLS.into_response();

@@ -26,7 +26,10 @@ struct LinkState {
     key: Option<String>,
     tracked: bool,
     user_id: Option<Arc<str>>,
-    meta: Option<Value>,
+    /// The meta last tracked with, as compact JSON: read rarely (the spec's `_presence_meta`,
+    /// a caret's label), while a `Value` object (an index map, a string per key and value)
+    /// would be ~0.8 KiB of every connection's memory next to the engine's own copy.
+    meta: Option<StoredMeta>,
     /// Cursor sequence number: the engine ignores a move older than the last one applied.
     seq: u64,
     /// A subscription made by the view that the connection task has not taken yet.
@@ -34,6 +37,21 @@ struct LinkState {
     /// The `_cursor` extras of the event being handled (anchor, hidden), for its
     /// `update_cursor_position`.
     cursor_extras: Option<CursorExtras>,
+}
+
+/// A meta kept as its compact JSON text.
+struct StoredMeta(Box<str>);
+
+impl StoredMeta {
+    fn new(meta: &Value) -> Self {
+        Self(meta.to_string().into_boxed_str())
+    }
+
+    /// The meta again. Parsing JSON that `Value` wrote gives the same `Value` back (object
+    /// order kept, numbers exactly: serde_json writes the shortest form that reads back equal).
+    fn value(&self) -> Value {
+        serde_json::from_str(&self.0).unwrap_or(Value::Null)
+    }
 }
 
 /// One connection's link to the presence engine (kept in its [`Socket`]).
@@ -60,7 +78,7 @@ impl PresenceLink {
 
     /// The meta this connection was last tracked with (the caret label of shared text).
     pub(crate) fn meta(&self) -> Option<Value> {
-        self.state.lock().meta.clone()
+        self.state.lock().meta.as_ref().map(StoredMeta::value)
     }
 
     /// What the view changed since the last call, in one lock: a subscription it made (track or
@@ -197,7 +215,7 @@ impl LivePresence {
     /// The meta last passed to `track_presence` / `update_presence` (the spec's
     /// `_presence_meta`).
     pub fn meta(&self) -> Option<Value> {
-        self.link.state.lock().meta.clone()
+        self.link.meta()
     }
 
     /// True while this connection is tracked in the engine.
@@ -221,13 +239,14 @@ impl LivePresence {
             djust_presence::check_meta(&meta, engine.config().max_meta_bytes)?;
             state.key = Some(key);
             state.user_id = Some(Arc::from(user_id));
-            state.meta = Some(meta);
+            state.meta = Some(StoredMeta::new(&meta));
             return Ok(());
         }
         let old_key = state.key.clone();
         let moving = old_key.as_deref().is_some_and(|old| old != key);
+        let stored = StoredMeta::new(&meta);
         // Track first so a bad meta leaves everything as it was.
-        engine.track(&key, self.link.conn, user_id, meta.clone())?;
+        engine.track(&key, self.link.conn, user_id, meta)?;
         if moving
             && state.tracked
             && let Some(old) = old_key.as_deref()
@@ -245,7 +264,7 @@ impl LivePresence {
         state.key = Some(key);
         state.tracked = true;
         state.user_id = Some(Arc::from(user_id));
-        state.meta = Some(meta);
+        state.meta = Some(stored);
         Ok(())
     }
 
@@ -263,17 +282,15 @@ impl LivePresence {
     /// Replaces this connection's meta (e.g. a typing flag).
     pub(crate) fn update(&self, meta: Value) -> Result<(), PresenceError> {
         let mut state = self.link.state.lock();
+        let stored = StoredMeta::new(&meta);
         match (self.connected && state.tracked, state.key.as_deref()) {
-            (true, Some(key)) => self
-                .link
-                .engine
-                .update_meta(key, self.link.conn, meta.clone())?,
+            (true, Some(key)) => self.link.engine.update_meta(key, self.link.conn, meta)?,
             (false, Some(_)) => {
                 djust_presence::check_meta(&meta, self.link.engine.config().max_meta_bytes)?
             }
             (_, None) => return Err(PresenceError::NoKey),
         }
-        state.meta = Some(meta);
+        state.meta = Some(stored);
         Ok(())
     }
 
@@ -344,5 +361,27 @@ impl LivePresence {
         let key = self.read_key(fallback)?;
         let all = self.link.engine.cursors_shared(&key);
         Ok(Cursors::new(&key, all, user_id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StoredMeta;
+    use serde_json::json;
+
+    #[test]
+    fn a_stored_meta_reads_back_equal_in_order() {
+        let meta = json!({
+            "name": "Zoë \"Z\" <b>",
+            "color": "#e11d48",
+            "x": 0.1,
+            "big": u64::MAX,
+            "neg": -3,
+            "tags": ["a", {"b": null, "a": true}],
+        });
+        let back = StoredMeta::new(&meta).value();
+        assert_eq!(back, meta);
+        let keys: Vec<_> = back.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(keys, ["name", "color", "x", "big", "neg", "tags"]);
     }
 }

@@ -50,7 +50,7 @@ impl<V: LiveView, T: Transport> Live<V, T> {
             self.held.hold(name, HeldEvent { reference, payload });
             self.info_rx.set_held_events(self.held.len());
             let at = self.bucket.ready_at(now);
-            self.rate_wake.as_mut().reset(at);
+            self.rate_wake.reset(at);
             return Flow::Continue;
         }
         self.rate_limited(&name).await
@@ -90,7 +90,7 @@ impl<V: LiveView, T: Transport> Live<V, T> {
         if self.resync_held {
             if !self.bucket.try_take(now) {
                 let at = self.bucket.ready_at(now);
-                self.rate_wake.as_mut().reset(at);
+                self.rate_wake.reset(at);
                 return Flow::Continue;
             }
             self.resync_held = false;
@@ -101,7 +101,7 @@ impl<V: LiveView, T: Transport> Live<V, T> {
         while !self.held.is_empty() {
             if !self.bucket.try_take(now) {
                 let at = self.bucket.ready_at(now);
-                self.rate_wake.as_mut().reset(at);
+                self.rate_wake.reset(at);
                 break;
             }
             let Some((name, event)) = self.held.pop_front() else {

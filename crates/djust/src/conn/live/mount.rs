@@ -124,7 +124,7 @@ pub(super) async fn mount<V: LiveView, T: Transport>(
         warnings: Warnings::new(now),
         held: HeldEvents::default(),
         resync_held: false,
-        rate_wake: Box::pin(tokio::time::sleep_until(now)),
+        rate_wake: crate::conn::lazy_sleep::LazySleep::default(),
         last_rate_error: None,
         last_seen: now,
         idle: Box::pin(tokio::time::sleep_until(now + config.idle_timeout)),
