@@ -43,6 +43,7 @@ mod cache;
 mod client;
 mod compile;
 mod error;
+mod intern;
 mod keyhash;
 mod keys;
 mod render;
@@ -54,6 +55,7 @@ mod value;
 
 pub use client::{ClientModel, ModelError, full_html};
 pub use error::{CompileError, RenderError};
+pub use intern::intern;
 pub use render::{Output, RenderInput};
 pub use set::{Engine, MarkerParser, View};
 pub use shared::{ExceptMap, SharedList};
@@ -69,10 +71,8 @@ use std::sync::Arc;
 pub fn context_entries(
     map: &serde_json::Map<String, serde_json::Value>,
 ) -> (minijinja::Value, Vec<(Arc<str>, u64)>) {
-    let values: Vec<(Arc<str>, minijinja::Value)> = map
-        .iter()
-        .map(|(k, v)| (Arc::from(k.as_str()), to_value(v)))
-        .collect();
+    let values: Vec<(Arc<str>, minijinja::Value)> =
+        map.iter().map(|(k, v)| (intern(k), to_value(v))).collect();
     let mut entries: Vec<(Arc<str>, u64)> = values
         .iter()
         .map(|(k, v)| (k.clone(), fingerprint(v)))

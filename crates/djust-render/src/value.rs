@@ -147,7 +147,7 @@ pub fn to_value(json: &Json) -> Value {
 pub fn map_to_value(map: &Map<String, Json>) -> Value {
     let entries = map
         .iter()
-        .map(|(k, v)| (Arc::from(k.as_str()), to_value(v)))
+        .map(|(k, v)| (crate::intern::intern(k), to_value(v)))
         .collect();
     Value::from_object(DjangoMap::new(entries, None))
 }
@@ -168,7 +168,7 @@ pub fn djangoize(v: Value) -> Value {
                 .map(|k| {
                     let item = v.get_item(&k).unwrap_or_default();
                     let name: Arc<str> = match k.as_str() {
-                        Some(s) => Arc::from(s),
+                        Some(s) => crate::intern::intern(s),
                         None => Arc::from(k.to_string()),
                     };
                     (name, djangoize(item))
@@ -202,7 +202,7 @@ pub fn map_from_values_fingerprinted(entries: Vec<(Arc<str>, Value)>) -> Value {
 pub fn map_to_value_fingerprinted(map: &Map<String, Json>) -> Value {
     let entries: indexmap::IndexMap<Arc<str>, Value> = map
         .iter()
-        .map(|(k, v)| (Arc::from(k.as_str()), to_value(v)))
+        .map(|(k, v)| (crate::intern::intern(k), to_value(v)))
         .collect();
     let fp = hash_entries(&entries);
     Value::from_object(DjangoMap::new(entries, Some(fp)))

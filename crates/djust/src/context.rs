@@ -71,7 +71,7 @@ impl Context {
         let value = djust_render::djangoize(minijinja::Value::from_serialize(value));
         match self.entries.iter_mut().find(|(k, _)| **k == *key) {
             Some(entry) => entry.1 = value,
-            None => self.entries.push((Arc::from(key), value)),
+            None => self.entries.push((djust_render::intern(&key), value)),
         }
         Ok(self)
     }
