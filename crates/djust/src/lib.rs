@@ -89,7 +89,7 @@ pub use error::{BuildError, EventError, ParamError, ViewError};
 pub use http::{SCRIPT_PATH, WS_PATH, YJS_PATH};
 pub use params::Params;
 pub use protocol::PROTOCOL_VERSION;
-pub use serve::{ServeError, ServeOptions, Server, serve};
+pub use serve::{DEFAULT_LISTEN_BACKLOG, ServeError, ServeOptions, Server, serve};
 pub use session::{AuthUser, Identity, SESSION_COOKIE};
 pub use socket::{ConnId, ConnStats, Disconnected, Info, InfoSender, SendError, Socket};
 pub use view::{CloseReason, HandleEvent, LiveView, MountRequest, Payload};

@@ -15,7 +15,10 @@
 //! # async fn run(router: axum::Router, handle: djust::DjustHandle) -> Result<(), djust::ServeError> {
 //! use djust::{ServeOptions, Server};
 //!
-//! let server = Server::bind("127.0.0.1:0").await?.options(ServeOptions::from_env()?);
+//! let options = ServeOptions::from_env()?;
+//! let server = Server::bind_with_backlog("127.0.0.1:0", options.listen_backlog)
+//!     .await?
+//!     .options(options);
 //! println!("listening on {}", server.local_addr()?);
 //! server.run(router, handle).await
 //! # }
@@ -55,7 +58,7 @@ use crate::app::DjustHandle;
 use limits::{ConnLimits, Held};
 use linger::Lingering;
 
-pub use options::ServeOptions;
+pub use options::{DEFAULT_LISTEN_BACKLOG, ServeOptions};
 pub use os::{FdLimit, raise_fd_limit};
 pub use refuse::TRY_AGAIN_LATER as CLOSE_TRY_AGAIN_LATER;
 
@@ -125,9 +128,24 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     crate::ops::init_tracing()?;
     let options = ServeOptions::from_env()?;
-    let server = Server::bind(addr).await?.options(options);
+    let server = Server::bind_with_backlog(addr, options.listen_backlog)
+        .await?
+        .options(options);
     tracing::info!(addr = %server.local_addr()?, "djust: serving");
     server.run(router, handle).await
+}
+
+/// A listening socket on `addr`, set up as Tokio's `TcpListener::bind` does (`SO_REUSEADDR`,
+/// so a restarted server can bind while the old connections linger) but with `backlog`.
+fn listen_on(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog)
 }
 
 type StopSignal = Pin<Box<dyn Future<Output = &'static str> + Send>>;
@@ -150,19 +168,43 @@ impl std::fmt::Debug for Server {
 
 impl Server {
     /// Binds `addr` (e.g. `"0.0.0.0:8000"`; port 0 picks a free one), with
-    /// [`ServeOptions::default`].
+    /// [`ServeOptions::default`] and a listen backlog of [`DEFAULT_LISTEN_BACKLOG`].
     ///
     /// # Errors
     /// [`ServeError::Bind`] naming the address.
     pub async fn bind(addr: impl ToSocketAddrs + std::fmt::Display) -> Result<Self, ServeError> {
+        Self::bind_with_backlog(addr, DEFAULT_LISTEN_BACKLOG).await
+    }
+
+    /// [`Server::bind`] with another listen backlog ([`ServeOptions::listen_backlog`]): how
+    /// many connections the kernel queues until the server accepts them. Tokio's own
+    /// `TcpListener::bind` uses 128, which a thousand users arriving at once overflow: the
+    /// kernel then drops their SYNs and they retry seconds later.
+    ///
+    /// # Errors
+    /// [`ServeError::Bind`] naming the address.
+    pub async fn bind_with_backlog(
+        addr: impl ToSocketAddrs + std::fmt::Display,
+        backlog: u32,
+    ) -> Result<Self, ServeError> {
         let shown = addr.to_string();
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| ServeError::Bind {
-                addr: shown,
-                source,
-            })?;
-        Ok(Self::from_listener(listener))
+        let failed = |source| ServeError::Bind {
+            addr: shown.clone(),
+            source,
+        };
+        let mut last = None;
+        for candidate in tokio::net::lookup_host(addr).await.map_err(failed)? {
+            match listen_on(candidate, backlog) {
+                Ok(listener) => return Ok(Self::from_listener(listener)),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(failed(last.unwrap_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "the address resolved to no socket address",
+            )
+        })))
     }
 
     /// Serves on a listener the application bound itself.

@@ -20,7 +20,7 @@ pub async fn serve(opts: AppOptions, addr: SocketAddr) -> Result<(), Box<dyn std
     let db = opts.db_path.clone();
     let serve_options = ServeOptions::from_env()?;
     let (router, handle) = app_parts(opts)?;
-    let server = Server::bind(addr)
+    let server = Server::bind_with_backlog(addr, serve_options.listen_backlog)
         .await
         .map_err(|e| format!("{e} (try another --port)"))?
         .options(serve_options);

@@ -31,7 +31,19 @@ pub struct ServeOptions {
     /// Set `TCP_NODELAY` on every accepted socket (default true): live views send many small
     /// frames, and with Nagle's algorithm each would wait for the client's delayed ACK.
     pub nodelay: bool,
+    /// How many connections the kernel queues before the server accepts them (the `listen`
+    /// backlog), used by [`Server::bind_with_backlog`](super::Server::bind_with_backlog) and
+    /// [`serve`](super::serve). `DJUST_LISTEN_BACKLOG`, default [`DEFAULT_LISTEN_BACKLOG`];
+    /// Linux caps it at `net.core.somaxconn`. When the queue is full the kernel drops new SYNs
+    /// and clients retry after 1 s, 3 s, 7 s…: a room whose users all arrive at once (a
+    /// restart, a class starting) then takes several seconds longer to fill.
+    pub listen_backlog: u32,
 }
+
+/// The default [`ServeOptions::listen_backlog`]: a thousand users arriving at once (a
+/// restart of the process with every browser reconnecting) wait in the queue instead of
+/// losing their SYN. The standard library and Tokio use 128.
+pub const DEFAULT_LISTEN_BACKLOG: u32 = 1024;
 
 impl Default for ServeOptions {
     fn default() -> Self {
@@ -41,6 +53,7 @@ impl Default for ServeOptions {
             max_connections_per_ip: 1024,
             shutdown_timeout: Duration::from_secs(10),
             nodelay: true,
+            listen_backlog: DEFAULT_LISTEN_BACKLOG,
         }
     }
 }
@@ -70,8 +83,15 @@ impl ServeOptions {
         self
     }
 
+    /// Sets [`ServeOptions::listen_backlog`].
+    pub fn with_listen_backlog(mut self, backlog: u32) -> Self {
+        self.listen_backlog = backlog;
+        self
+    }
+
     /// Reads `DJUST_HEADER_READ_TIMEOUT`, `DJUST_MAX_CONNECTIONS`,
-    /// `DJUST_MAX_CONNECTIONS_PER_IP` and `DJUST_SHUTDOWN_TIMEOUT` over the defaults.
+    /// `DJUST_MAX_CONNECTIONS_PER_IP`, `DJUST_SHUTDOWN_TIMEOUT` and `DJUST_LISTEN_BACKLOG`
+    /// over the defaults.
     ///
     /// # Errors
     /// [`ServeError::Config`] naming the variable, its value and what is accepted.
@@ -97,6 +117,9 @@ impl ServeOptions {
         if let Some(v) = seconds(&lookup, "DJUST_SHUTDOWN_TIMEOUT")? {
             opts.shutdown_timeout = v;
         }
+        if let Some(v) = count(&lookup, "DJUST_LISTEN_BACKLOG")? {
+            opts.listen_backlog = u32::try_from(v).unwrap_or(u32::MAX);
+        }
         opts.validate()?;
         Ok(opts)
     }
@@ -120,6 +143,13 @@ impl ServeOptions {
                 "must be at least 1; leave it unset to derive it from the open-file limit",
             ));
         }
+        if self.listen_backlog == 0 || self.listen_backlog > MAX_LISTEN_BACKLOG {
+            return Err(ServeError::config(
+                "DJUST_LISTEN_BACKLOG",
+                &self.listen_backlog.to_string(),
+                "must be between 1 and 65535 (1024 is the default; Linux caps it at net.core.somaxconn)",
+            ));
+        }
         if self.shutdown_timeout.is_zero() {
             return Err(ServeError::config(
                 "DJUST_SHUTDOWN_TIMEOUT",
@@ -130,6 +160,10 @@ impl ServeOptions {
         Ok(())
     }
 }
+
+/// The largest backlog accepted: Linux keeps it in 16 bits on older kernels, and a queue
+/// longer than this only hides an overloaded server.
+const MAX_LISTEN_BACKLOG: u32 = 65_535;
 
 fn seconds(
     lookup: &impl Fn(&str) -> Option<String>,
@@ -187,12 +221,14 @@ mod tests {
             ("DJUST_MAX_CONNECTIONS", "500"),
             ("DJUST_MAX_CONNECTIONS_PER_IP", "0"),
             ("DJUST_SHUTDOWN_TIMEOUT", "30"),
+            ("DJUST_LISTEN_BACKLOG", "4096"),
         ]))
         .unwrap();
         assert_eq!(opts.header_read_timeout, Duration::from_millis(2500));
         assert_eq!(opts.max_connections, Some(500));
         assert_eq!(opts.max_connections_per_ip, 0);
         assert_eq!(opts.shutdown_timeout, Duration::from_secs(30));
+        assert_eq!(opts.listen_backlog, 4096);
     }
 
     #[test]
@@ -205,6 +241,9 @@ mod tests {
             ("DJUST_MAX_CONNECTIONS", "0"),
             ("DJUST_MAX_CONNECTIONS", "lots"),
             ("DJUST_MAX_CONNECTIONS_PER_IP", "-3"),
+            ("DJUST_LISTEN_BACKLOG", "0"),
+            ("DJUST_LISTEN_BACKLOG", "100000"),
+            ("DJUST_LISTEN_BACKLOG", "many"),
         ] {
             let err = ServeOptions::from_lookup(lookup(&[(var, value)])).unwrap_err();
             let msg = err.to_string();
