@@ -112,13 +112,27 @@ pub fn yielded_color(
     free_left.then_some(free)
 }
 
-/// The colours every user of `records` but `me` shows.
+/// The palette colours the users of `records` but `me` show, each once. It stops reading
+/// once every palette colour is seen, so in a room of a thousand it reads a few dozen records
+/// (this runs on joins and heartbeats of every viewer: a join storm in a room of N otherwise
+/// reads N² records and copies their colours). Colours outside the palette are left out: a
+/// free colour is always a palette one.
 fn others_colors(me: &str, records: &[PresenceRecord]) -> Vec<String> {
-    records
-        .iter()
-        .filter(|r| r.id() != me)
-        .filter_map(|r| r.get_str("color").map(str::to_owned))
-        .collect()
+    let mut taken: Vec<&'static str> = Vec::with_capacity(COLORS.len());
+    for r in records {
+        if taken.len() == COLORS.len() {
+            break;
+        }
+        if r.id() == me {
+            continue;
+        }
+        if let Some(c) = r.get_str("color").and_then(djust::guest::palette_color)
+            && !taken.contains(&c)
+        {
+            taken.push(c);
+        }
+    }
+    taken.into_iter().map(str::to_owned).collect()
 }
 
 /// `Guest 1000` ..= `Guest 9999`.

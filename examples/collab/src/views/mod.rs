@@ -164,9 +164,26 @@ pub(crate) fn settle_on_join<V: PresenceMixin>(
     if joined
         .get_str("color")
         .is_some_and(|c| c.eq_ignore_ascii_case(mine))
+        && joined_before_me(view, joined)
     {
         settle(view, me);
     }
+}
+
+/// Whether `joined` came before this view's user in the order [`people::yielded_color`]
+/// settles clashes by (join time, then user id): only then can their colour make this user
+/// move. A newcomer who picked this user's colour yields themselves, so in a join storm
+/// nearly every join costs this one lookup of the user's own record.
+fn joined_before_me<V: PresenceMixin>(view: &V, joined: &PresenceRecord) -> bool {
+    let Ok(key) = view.get_presence_key() else {
+        return false;
+    };
+    let me = view.get_presence_user_id();
+    let records = view.presence().engine().list_shared(&key);
+    records
+        .iter()
+        .find(|r| r.id() == me)
+        .is_some_and(|mine| (joined.joined_at(), joined.id()) < (mine.joined_at(), mine.id()))
 }
 
 /// [`settle_color`] from a view callback (which cannot fail): the new colour goes into the

@@ -29,6 +29,9 @@ pub(super) async fn mount<V: LiveView, T: Transport>(
     target: MountTarget,
     (info, info_rx): (InfoSender, InfoReceiver),
 ) -> Option<(Live<V, T>, Result<(), SendFailure>)> {
+    // Counted until the first page is out: expensive re-renders elsewhere yield to mounts
+    // while they queue (`budget.rs`).
+    let _mounting = crate::conn::budget::MountingGuard::new();
     let mut socket = Socket::new(
         init.identity.clone(),
         true,
