@@ -282,6 +282,33 @@ impl Document {
         self.0.carets.snapshot()
     }
 
+    /// Sets or moves a caret relayed from the process `node` ([`Origin::Remote`]), as
+    /// [`Document::set_caret`] does.
+    pub fn set_relayed_caret(&self, node: &str, caret: Caret) -> bool {
+        self.0.carets.set_relayed(node, caret)
+    }
+
+    /// The carets set by this process's clients (each refreshed within
+    /// [`CARET_TTL`](crate::CARET_TTL)): what a relay re-sends to the other processes.
+    pub fn own_carets(&self) -> Vec<Arc<Caret>> {
+        self.0.carets.own()
+    }
+
+    /// The process `node` has exactly `carets` now: removes each caret relayed from it that is
+    /// not among them and sets the others, fanning out what changed ([`Origin::Remote`]); an
+    /// unchanged caret is only refreshed. Carets set here or relayed from other processes are
+    /// left alone.
+    pub fn sync_relayed_carets(&self, node: &str, carets: Vec<Caret>) {
+        self.0.carets.sync_relayed(node, carets);
+    }
+
+    /// Removes, fanning it out ([`Origin::Remote`]), every relayed caret that came in a
+    /// [`Document::sync_relayed_carets`] and was not refreshed for `max_age`: its process
+    /// stopped re-sending its carets (it closed the document or died, or the link is down).
+    pub fn drop_stale_relayed_carets(&self, max_age: Duration) {
+        self.0.carets.drop_stale_relayed(max_age);
+    }
+
     /// The caret changes from now on (from any origin; skip your own).
     pub fn subscribe_carets(&self) -> broadcast::Receiver<CaretChange> {
         self.0.carets.subscribe()

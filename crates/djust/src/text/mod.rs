@@ -4,9 +4,10 @@
 //! naming the document's key and the [`TextStore`] that loads and saves it; the runtime then
 //! syncs the field over the connection (`conn/live/text.rs`), fans updates out to the other
 //! connections of this process, relays them to other processes through the presence backend
-//! (`relay.rs`), saves with a bounded delay and acknowledges a client's update once saved. See
-//! `docs/runtime.md`, *Shared text*.
+//! (`relay.rs`; the carets in `caret_relay.rs`), saves with a bounded delay and acknowledges a
+//! client's update once saved. See `docs/runtime.md`, *Shared text*.
 
+mod caret_relay;
 mod link;
 pub(crate) mod relay;
 
